@@ -1,0 +1,1 @@
+"""Routes of the admin portal, one module per area."""

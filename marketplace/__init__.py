@@ -1,0 +1,1 @@
+"""The platform core: domains and infrastructure shared by the four portals."""

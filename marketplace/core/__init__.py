@@ -1,0 +1,1 @@
+"""Infrastructure shared by every domain: database base classes, tenancy, permissions, jobs, audit."""

@@ -1,0 +1,36 @@
+"""Periodic jobs, listed in one place. The RQ cron scheduler enqueues them; a worker runs them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rq.cron import CronScheduler
+from sqlalchemy import delete
+
+
+def dispatch_pending_outbox() -> int:
+    """Safety net for the after-commit nudge: hand over anything still pending."""
+    from marketplace.core.jobs import dispatch_outbox, job_app
+
+    with job_app().app_context():
+        return dispatch_outbox()
+
+
+def purge_old_login_attempts(days: int = 90) -> int:
+    """Login attempts are kept 90 days for the security report, then dropped."""
+    from marketplace.core.db import utcnow
+    from marketplace.core.jobs import job_app
+    from marketplace.extensions import db
+    from marketplace.identity.models import LoginAttempt
+
+    with job_app().app_context():
+        result = db.session.execute(
+            delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - timedelta(days=days))
+        )
+        db.session.commit()
+        return result.rowcount or 0
+
+
+def register_periodic_jobs(cron: CronScheduler) -> None:
+    cron.register(dispatch_pending_outbox, queue_name="notifications", interval=5, job_timeout=60)
+    cron.register(purge_old_login_attempts, queue_name="notifications", cron="17 3 * * *", job_timeout=300)

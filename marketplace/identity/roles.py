@@ -1,0 +1,63 @@
+"""The permission catalogue of each portal and the default roles, as data.
+
+Roles are written as patterns over the catalogue (``orders.*``), so a permission a later domain adds
+joins the right default roles when ``flask seed-roles`` (part of ``seed-demo``) runs again.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+from marketplace.identity import permissions as identity_permissions
+from marketplace.identity.models import UserKind
+from marketplace.merchants import permissions as merchant_permissions
+
+_DOMAINS = (identity_permissions, merchant_permissions)
+
+
+def catalogue(kind: UserKind) -> dict[str, str]:
+    """All permission names (with labels) that roles of ``kind`` may hold."""
+    attr = {UserKind.STAFF: "PLATFORM", UserKind.MERCHANT: "MERCHANT", UserKind.WAREHOUSE: "WAREHOUSE"}.get(
+        kind
+    )
+    merged: dict[str, str] = {}
+    if attr is None:
+        return merged
+    for module in _DOMAINS:
+        merged.update(getattr(module, attr, {}))
+    return dict(sorted(merged.items()))
+
+
+DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
+    UserKind.STAFF: {
+        "super_admin": ("Super admin", ("*",)),
+        "operations": (
+            "Operations",
+            ("dashboard.view", "merchants.*", "catalog.*", "orders.*", "content.view", "users.view"),
+        ),
+        "finance": (
+            "Finance",
+            ("dashboard.view", "finance.*", "settlement.*", "orders.view", "merchants.view"),
+        ),
+        "customer_service": (
+            "Customer service",
+            ("dashboard.view", "orders.view", "orders.review", "aftersales.*", "users.view"),
+        ),
+        "content_editor": ("Content editor", ("dashboard.view", "content.*")),
+    },
+    UserKind.MERCHANT: {
+        "owner": ("Owner", ("*",)),
+        "operator": ("Operator", ("dashboard.view", "shop.view", "catalog.*", "stock.*", "orders.*")),
+        "finance": ("Finance", ("dashboard.view", "shop.view", "finance.*", "orders.view")),
+        "customer_service": ("Customer service", ("dashboard.view", "orders.view", "aftersales.*")),
+    },
+    UserKind.WAREHOUSE: {
+        "supervisor": ("Supervisor", ("*",)),
+        "picker": ("Picker", ("dashboard.view", "wms.pick")),
+    },
+}
+
+
+def expand(kind: UserKind, patterns: tuple[str, ...] | list[str]) -> list[str]:
+    names = catalogue(kind)
+    return sorted(n for n in names if any(fnmatch(n, p) for p in patterns))

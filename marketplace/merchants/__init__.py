@@ -1,0 +1,1 @@
+"""Merchants (the tenants): shops, their API keys and their settings."""

@@ -1,0 +1,20 @@
+"""Imports every domain's models so that ``Base.metadata`` (and Alembic) sees the whole schema."""
+
+from marketplace.core.audit import AuditEntry
+from marketplace.core.jobs import OutboxMessage
+from marketplace.identity.models import AdminIpRule, LoginAttempt, Role, User
+from marketplace.merchants.models import ApiKey, Merchant
+from marketplace.notifications.models import Notification, SentMessage
+
+__all__ = [
+    "AdminIpRule",
+    "ApiKey",
+    "AuditEntry",
+    "LoginAttempt",
+    "Merchant",
+    "Notification",
+    "OutboxMessage",
+    "Role",
+    "SentMessage",
+    "User",
+]

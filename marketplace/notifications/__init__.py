@@ -1,0 +1,1 @@
+"""Messages to people: email/SMS (through the notifications queue) and in-portal notices."""

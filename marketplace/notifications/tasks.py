@@ -1,0 +1,32 @@
+"""Jobs of the notifications queue."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+
+from marketplace.core.jobs import job
+from marketplace.extensions import db
+from marketplace.notifications.models import SentMessage
+
+log = logging.getLogger(__name__)
+
+
+@job("notifications", timeout=30)
+def send_email(to: str, subject: str, body: str) -> None:
+    """Send through SMTP when ``SMTP_HOST`` is set; always keep a copy (the development mailbox)."""
+    host = current_app.config.get("SMTP_HOST")
+    if host:
+        message = EmailMessage()
+        message["From"] = current_app.config.get("MAIL_FROM", "no-reply@marketplace.local")
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
+        with smtplib.SMTP(host, int(current_app.config.get("SMTP_PORT", 25)), timeout=20) as smtp:
+            smtp.send_message(message)
+    else:
+        log.info("email to %s: %s\n%s", to, subject, body)
+    db.session.add(SentMessage(channel="email", recipient=to, subject=subject, body=body))

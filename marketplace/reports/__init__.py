@@ -1,0 +1,1 @@
+"""Read-only figures for dashboards and reports."""

@@ -1,0 +1,1 @@
+"""What the four portals share: the login guard, auth pages, template helpers, pagination."""

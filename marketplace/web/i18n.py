@@ -1,0 +1,18 @@
+"""Locale choice: the language switch (stored in the session), then the browser's preference."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(["zh", "zh_Hans", "zh-CN", "en"]) if request else None
+    if best and best.startswith("zh"):
+        return "zh_Hans"
+    if best == "en":
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

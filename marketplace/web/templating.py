@@ -1,0 +1,48 @@
+"""Jinja filters and globals every portal's templates use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request
+from flask_babel import format_datetime, get_locale
+
+from marketplace.core.db import Money
+
+
+def money(amount: int | Money | None, currency: str | None = None) -> str:
+    """Integer minor units as a price, CNY by default: ``12345`` → ``¥123.45``."""
+    if amount is None:
+        return "—"
+    if isinstance(amount, Money):
+        return amount.format()
+    return Money(int(amount), currency or current_app.config["DEFAULT_CURRENCY"]).format()
+
+
+def when(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    return format_datetime(value, fmt) if value else "—"
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (filters, pagination links)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    from urllib.parse import urlencode
+
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+def install(app: Flask) -> None:
+    app.add_template_filter(money, "money")
+    app.add_template_filter(when, "when")
+    app.add_template_global(url_with, "url_with")
+
+    @app.context_processor
+    def globals_():
+        locale = get_locale()
+        return {"current_locale": str(locale) if locale else "zh_Hans", "languages": app.config["LANGUAGES"]}

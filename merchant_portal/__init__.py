@@ -1,0 +1,29 @@
+"""Merchant portal: a shop's owner and sub-accounts at /merchant, always inside their own tenant."""
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.identity.models import UserKind
+from marketplace.web.auth import register_auth_routes
+from marketplace.web.nav import NavItem, install_nav
+from marketplace.web.portal import Portal, make_portal
+
+PORTAL = Portal(
+    name="merchant",
+    kind=UserKind.MERCHANT,
+    title=_l("Merchant centre"),
+    home_endpoint="merchant.dashboard",
+    is_tenant=True,
+)
+bp = make_portal(PORTAL, __name__, "/merchant")
+register_auth_routes(bp, PORTAL)
+install_nav(
+    bp,
+    [
+        NavItem("merchant.dashboard", _l("Dashboard"), "dashboard.view"),
+        NavItem("merchant.staff_list", _l("Sub-accounts"), "subaccounts.manage"),
+        NavItem("merchant.api_keys_list", _l("API keys"), "api_keys.manage"),
+        NavItem("merchant.audit_list", _l("Audit log"), "audit.view"),
+    ],
+)
+
+from merchant_portal.views import api_keys, audit, dashboard, staff  # noqa: E402,F401

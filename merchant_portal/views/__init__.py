@@ -1,0 +1,1 @@
+"""Routes of the merchant portal, one module per area."""

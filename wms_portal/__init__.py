@@ -1,0 +1,15 @@
+"""WMS portal: warehouse staff on handheld browsers at /wms."""
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.identity.models import UserKind
+from marketplace.web.auth import register_auth_routes
+from marketplace.web.nav import NavItem, install_nav
+from marketplace.web.portal import Portal, make_portal
+
+PORTAL = Portal(name="wms", kind=UserKind.WAREHOUSE, title=_l("Warehouse"), home_endpoint="wms.dashboard")
+bp = make_portal(PORTAL, __name__, "/wms")
+register_auth_routes(bp, PORTAL)
+install_nav(bp, [NavItem("wms.dashboard", _l("Home"), "dashboard.view")])
+
+from wms_portal.views import dashboard  # noqa: E402,F401
