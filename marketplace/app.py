@@ -37,6 +37,11 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    import email_validator
+
+    # Demo and test accounts live under the reserved .test domain (demo@demo.test); accept it.
+    if "test" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("test")
     import marketplace.core.audit  # noqa: F401 - installs the audit listener
     import marketplace.core.tenancy  # noqa: F401 - installs the tenant filter
     import marketplace.models  # noqa: F401 - complete metadata for migrations

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import event, text
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, scoped_session, with_loader_criteria
 
 from marketplace.core.db import TenantScoped
 
@@ -33,16 +33,22 @@ def current_tenant_id() -> int | None:
     return _current_tenant.get()
 
 
-def activate_tenant(session: Session, tenant_id: int | None) -> None:
+def _unscoped(session: Session | scoped_session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
+def activate_tenant(session: Session | scoped_session, tenant_id: int | None) -> None:
     """Make ``tenant_id`` the active tenant for the rest of this unit of work (request, job)."""
     _current_tenant.set(tenant_id)
+    session = _unscoped(session)
     if session.in_transaction():
         _apply_setting(session.connection(), tenant_id)
 
 
 @contextmanager
-def tenant_context(session: Session, tenant_id: int | None) -> Iterator[None]:
+def tenant_context(session: Session | scoped_session, tenant_id: int | None) -> Iterator[None]:
     """Run a block as one tenant (or, with ``None``, with no tenant filter), then restore the previous one."""
+    session = _unscoped(session)
     token = _current_tenant.set(tenant_id)
     if session.in_transaction():
         _apply_setting(session.connection(), tenant_id)
