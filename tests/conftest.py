@@ -7,6 +7,7 @@ test (no rollback-per-test: concurrency tests need committed data and separate c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
@@ -58,10 +59,9 @@ def _create_postgres_database(admin_url: str) -> str:
     with engine.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE})
         if not exists:
-            try:
+            # Another worker may create it at the same moment.
+            with contextlib.suppress(sa.exc.ProgrammingError, sa.exc.IntegrityError):
                 conn.execute(sa.text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-            except sa.exc.ProgrammingError:  # another worker created it at the same moment
-                pass
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         conn.execute(sa.text(f"CREATE DATABASE {name} OWNER {APP_ROLE}"))
     engine.dispose()
