@@ -88,11 +88,17 @@ def register_request_hooks(app: Flask) -> None:
     from marketplace.core.tenancy import _current_tenant
 
     @app.before_request
-    def reset_context() -> None:
+    def start_clean() -> None:
         # Context variables outlive a request in a threaded server; start every request clean.
         _current_tenant.set(None)
         set_actor(None)
         session.permanent = True
+
+    @app.teardown_request
+    def end_clean(exc) -> None:
+        # ...and leave nothing behind for whatever runs next in this thread (a job, a test).
+        _current_tenant.set(None)
+        set_actor(None)
 
     @app.after_request
     def after(response):

@@ -61,10 +61,11 @@ class ShopResource(MethodView):
 
 
 API_BLUEPRINTS = (shop_blp,)
+for _blp in API_BLUEPRINTS:
+    _blp.before_request(authenticate_request)
 
 
 def register_api(app: Flask) -> None:
     for blp in API_BLUEPRINTS:
-        blp.before_request(authenticate_request)
         csrf.exempt(blp)  # bearer-token requests carry no cookie, so CSRF does not apply
         api.register_blueprint(blp)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import socket
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +40,11 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
+def _run_id() -> str:
+    """Tells concurrent test runs apart (xdist's run id, or this process), so they never share a database."""
+    return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid()))[:8]
+
+
 def _postgres_admin_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
@@ -54,7 +60,7 @@ def _postgres_admin_url() -> str | None:
 
 def _create_postgres_database(admin_url: str) -> str:
     """A fresh database for this worker, owned by a non-superuser, non-BYPASSRLS role."""
-    name = f"marketplace_test_{_worker()}"
+    name = f"marketplace_test_{_run_id()}_{_worker()}"
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE})
@@ -75,15 +81,24 @@ def _redis_url() -> str | None:
         url = "redis://127.0.0.1:6379/0"
     if not url:
         return None
-    index = 1 + int(_worker().removeprefix("gw") or 0) % 15  # one Redis database per worker
+    index = 1 + zlib.crc32(f"{_run_id()}{_worker()}".encode()) % 15  # a Redis database per worker
     return urlsplit(url)._replace(path=f"/{index}").geturl()
+
+
+def _drop_postgres_database(admin_url: str, url: str) -> None:
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {sa.make_url(url).database} WITH (FORCE)"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     admin_url = _postgres_admin_url()
     if admin_url:
-        yield _create_postgres_database(admin_url)
+        url = _create_postgres_database(admin_url)
+        yield url
+        _drop_postgres_database(admin_url, url)
     else:
         directory = tempfile.mkdtemp(prefix="marketplace-test-")
         yield f"sqlite:///{Path(directory) / f'test_{_worker()}.db'}"
@@ -109,6 +124,8 @@ def app(database_url: str) -> Iterator[Flask]:
         upgrade()
         db.session.remove()
     yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -13,11 +13,13 @@ context variable. While it is active:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session, with_loader_criteria
 
 from marketplace.core.db import TenantScoped
@@ -57,7 +59,9 @@ def tenant_context(session: Session | scoped_session, tenant_id: int | None) -> 
     finally:
         _current_tenant.reset(token)
         if session.in_transaction():
-            _apply_setting(session.connection(), _current_tenant.get())
+            # An aborted transaction is rolled back anyway, which drops the transaction-local setting.
+            with contextlib.suppress(DBAPIError):
+                _apply_setting(session.connection(), _current_tenant.get())
 
 
 def _apply_setting(connection, tenant_id: int | None) -> None:
