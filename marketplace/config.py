@@ -8,7 +8,6 @@ database must be a loud start-up failure, never a silent fallback to a throwaway
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,6 @@ DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105 - develo
 
 class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message says which and how to fix it."""
-
-
-@dataclass(frozen=True)
-class _Setting:
-    name: str
-    default: Any
-    cast: type = str
 
 
 def _env_bool(value: str) -> bool:
@@ -84,7 +76,9 @@ def load_config() -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url or None,
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "no-reply@marketplace.local"),
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         # Login throttling: lock an account after this many failures, and refuse an address that fails
         # more often than IP_LOGIN_FAILURE_LIMIT within the window.

@@ -18,14 +18,14 @@ log = logging.getLogger(__name__)
 @job("notifications", timeout=30)
 def send_email(to: str, subject: str, body: str) -> None:
     """Send through SMTP when ``SMTP_HOST`` is set; always keep a copy (the development mailbox)."""
-    host = current_app.config.get("SMTP_HOST")
+    host = current_app.config["SMTP_HOST"]
     if host:
         message = EmailMessage()
-        message["From"] = current_app.config.get("MAIL_FROM", "no-reply@marketplace.local")
+        message["From"] = current_app.config["MAIL_FROM"]
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
-        with smtplib.SMTP(host, int(current_app.config.get("SMTP_PORT", 25)), timeout=20) as smtp:
+        with smtplib.SMTP(host, current_app.config["SMTP_PORT"], timeout=20) as smtp:
             smtp.send_message(message)
     else:
         log.info("email to %s: %s\n%s", to, subject, body)
