@@ -9,6 +9,12 @@ class InvalidCredentials(DomainError):
     message = N_("Wrong email or password.")
 
 
+class WrongCurrentPassword(DomainError):
+    code = "auth.wrong_current_password"
+    status = 422
+    message = N_("The current password is wrong.")
+
+
 class AccountLocked(DomainError):
     code = "auth.locked"
     status = 423

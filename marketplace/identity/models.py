@@ -53,6 +53,15 @@ class Role(TimestampMixin, Base):
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    @property
+    def label(self) -> str:
+        """The name to show: system role names are translated, custom ones are shown as typed."""
+        if not self.is_system:
+            return self.name
+        from flask_babel import gettext
+
+        return gettext(self.name)
+
     def __repr__(self) -> str:
         return f"<Role {self.kind}:{self.code}>"
 

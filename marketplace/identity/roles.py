@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatch
 
+from marketplace.core.errors import N_
 from marketplace.identity import permissions as identity_permissions
 from marketplace.identity.models import UserKind
 from marketplace.merchants import permissions as merchant_permissions
@@ -30,7 +31,7 @@ def catalogue(kind: UserKind) -> dict[str, str]:
 
 DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
     UserKind.STAFF: {
-        "super_admin": ("Super admin", ("*",)),
+        "super_admin": (N_("Super admin"), ("*",)),
         "operations": (
             "Operations",
             ("dashboard.view", "merchants.*", "catalog.*", "orders.*", "content.view", "users.view"),
@@ -43,17 +44,17 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
             "Customer service",
             ("dashboard.view", "orders.view", "orders.review", "aftersales.*", "users.view"),
         ),
-        "content_editor": ("Content editor", ("dashboard.view", "content.*")),
+        "content_editor": (N_("Content editor"), ("dashboard.view", "content.*")),
     },
     UserKind.MERCHANT: {
-        "owner": ("Owner", ("*",)),
-        "operator": ("Operator", ("dashboard.view", "shop.view", "catalog.*", "stock.*", "orders.*")),
-        "finance": ("Finance", ("dashboard.view", "shop.view", "finance.*", "orders.view")),
-        "customer_service": ("Customer service", ("dashboard.view", "orders.view", "aftersales.*")),
+        "owner": (N_("Owner"), ("*",)),
+        "operator": (N_("Operator"), ("dashboard.view", "shop.view", "catalog.*", "stock.*", "orders.*")),
+        "finance": (N_("Finance"), ("dashboard.view", "shop.view", "finance.*", "orders.view")),
+        "customer_service": (N_("Customer service"), ("dashboard.view", "orders.view", "aftersales.*")),
     },
     UserKind.WAREHOUSE: {
-        "supervisor": ("Supervisor", ("*",)),
-        "picker": ("Picker", ("dashboard.view", "wms.pick")),
+        "supervisor": (N_("Supervisor"), ("*",)),
+        "picker": (N_("Picker"), ("dashboard.view", "wms.pick")),
     },
 }
 

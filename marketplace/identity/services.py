@@ -102,7 +102,7 @@ def _loses_admin(user: User, roles: list[Role]) -> bool:
 
 def change_password(session: Session, user: User, *, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise errors.InvalidCredentials("The current password is wrong.")
+        raise errors.WrongCurrentPassword()
     set_password(session, user, new)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, g, redirect, request, url_for
 from flask_login import current_user, logout_user
 
 from marketplace.core.audit import Actor, set_actor
 from marketplace.core.permissions import is_public
 from marketplace.core.tenancy import activate_tenant
 from marketplace.extensions import db, htmx
+from marketplace.identity.errors import AddressNotAllowed
 from marketplace.identity.models import UserKind
 
 
@@ -78,7 +79,7 @@ def make_portal(portal: Portal, import_name: str, url_prefix: str) -> Blueprint:
             from marketplace.identity.services import ip_allowed
 
             if not ip_allowed(db.session, ip):
-                abort(403, description=f"The admin portal is not open to your address ({ip}).")
+                raise AddressNotAllowed(ip=ip or "unknown")
         view = current_app.view_functions.get(request.endpoint or "")
         signed_in = current_user.is_authenticated and current_user.kind is portal.kind
         if signed_in:

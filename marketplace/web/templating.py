@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, request
 from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 
 from marketplace.core.db import Money
 
@@ -37,7 +38,26 @@ def url_with(**changes) -> str:
     return request.path + (f"?{query}" if query else "")
 
 
+# Stored codes (statuses, user kinds) and the words people read for them.
+LABELS = {
+    "active": _l("Active"),
+    "pending": _l("Pending"),
+    "suspended": _l("Suspended"),
+    "staff": _l("Platform staff"),
+    "merchant": _l("Merchants"),
+    "warehouse": _l("Warehouse"),
+    "shopper": _l("Shoppers"),
+    "system": _l("System"),
+    "anonymous": _l("Anonymous"),
+}
+
+
+def label(code: str) -> str:
+    return str(LABELS.get(code, code))
+
+
 def install(app: Flask) -> None:
+    app.add_template_filter(label, "label")
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
     app.add_template_global(url_with, "url_with")

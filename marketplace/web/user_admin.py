@@ -18,7 +18,7 @@ from marketplace.web.forms import UserCreateForm, UserEditForm
 
 def create_account(kind: UserKind, *, tenant_id: int | None, edit_endpoint: str, template: str):
     form = UserCreateForm()
-    form.roles.choices = [(r.id, r.name) for r in queries.roles_for(db.session, kind)]
+    form.roles.choices = [(r.id, r.label) for r in queries.roles_for(db.session, kind)]
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -44,7 +44,7 @@ def create_account(kind: UserKind, *, tenant_id: int | None, edit_endpoint: str,
 
 def edit_account(user: User, *, can_manage: bool, edit_endpoint: str, template: str):
     form = UserEditForm(obj=user)
-    form.roles.choices = [(r.id, r.name) for r in queries.roles_for(db.session, user.kind)]
+    form.roles.choices = [(r.id, r.label) for r in queries.roles_for(db.session, user.kind)]
     if request.method == "GET":
         form.roles.data = [r.id for r in user.roles]
     elif not can_manage:

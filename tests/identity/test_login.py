@@ -18,7 +18,7 @@ def test_staff_signs_in_to_admin_and_sees_dashboard(app, client):
     assert response.headers["Location"].endswith("/admin/")
     page = client.get("/admin/")
     assert page.status_code == 200
-    assert "Dashboard" in page.text or "仪表盘" in page.text
+    assert "Dashboard" in page.text or "工作台" in page.text
 
 
 def test_wrong_password_is_refused_and_recorded(app, client):
