@@ -99,7 +99,8 @@ def load_config() -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_Hans", "en"],
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "CNY"),
-        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
+        "MEDIA_DIR": os.environ.get("MEDIA_DIR") or str(INSTANCE_DIR / "media"),
         # Webhook targets on loopback/private ranges are refused (SSRF) unless a test allows loopback.
         "WEBHOOK_ALLOW_LOOPBACK": _env_bool(os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0")),
         "API_TITLE": "Marketplace merchant API",

@@ -121,7 +121,7 @@ def app(database_url: str) -> Iterator[Flask]:
         }
     )
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.session.remove()
     yield app
     with app.app_context():

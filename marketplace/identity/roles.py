@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from fnmatch import fnmatch
 
+from marketplace.catalog import permissions as catalog_permissions
 from marketplace.core.errors import N_
 from marketplace.identity import permissions as identity_permissions
 from marketplace.identity.models import UserKind
 from marketplace.merchants import permissions as merchant_permissions
 
-_DOMAINS = (identity_permissions, merchant_permissions)
+_DOMAINS = (identity_permissions, merchant_permissions, catalog_permissions)
 
 
 def catalogue(kind: UserKind) -> dict[str, str]:
