@@ -108,3 +108,40 @@ def all_products(
         like = f"%{search.strip()}%"
         stmt = stmt.where(or_(Product.title.like(like)))
     return keyset_page(session, stmt, Product.id, before)
+
+
+def tag_names(session: Session, product_id: int) -> list[str]:
+    from marketplace.catalog.models import ProductTag, Tag
+
+    stmt = (
+        select(Tag.name)
+        .join(ProductTag, ProductTag.tag_id == Tag.id)
+        .where(ProductTag.product_id == product_id)
+    )
+    return list(session.scalars(stmt.order_by(Tag.name)))
+
+
+def pending_revision_for(session: Session, product_id: int) -> ProductRevision | None:
+    stmt = select(ProductRevision).where(
+        ProductRevision.product_id == product_id, ProductRevision.status == RevisionStatus.PENDING
+    )
+    return session.scalar(stmt)
+
+
+def latest_rejected_revision(session: Session, product_id: int) -> ProductRevision | None:
+    stmt = (
+        select(ProductRevision)
+        .where(ProductRevision.product_id == product_id, ProductRevision.status == RevisionStatus.REJECTED)
+        .order_by(ProductRevision.id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def names_for(session: Session, *, category_ids: set[int], brand_ids: set[int]) -> dict[str, dict[int, str]]:
+    """Display names of categories and brands referenced by snapshots (for the approval diff)."""
+    categories = dict(
+        session.execute(select(Category.id, Category.name).where(Category.id.in_(category_ids))).all()
+    )
+    brand_names = dict(session.execute(select(Brand.id, Brand.name).where(Brand.id.in_(brand_ids))).all())
+    return {"category": categories, "brand": brand_names}

@@ -399,16 +399,10 @@ def reject_product(session: Session, product: Product, *, reason: str) -> None:
     session.flush()
 
 
-def pending_revision(session: Session, product_id: int) -> ProductRevision | None:
-    return session.scalar(
-        select(ProductRevision).where(
-            ProductRevision.product_id == product_id, ProductRevision.status == RevisionStatus.PENDING
-        )
-    )
-
-
 def _withdraw_pending(session: Session, product: Product) -> None:
-    revision = pending_revision(session, product.id)
+    from marketplace.catalog.queries import pending_revision_for
+
+    revision = pending_revision_for(session, product.id)
     if revision is not None:
         revision.status = RevisionStatus.WITHDRAWN
 

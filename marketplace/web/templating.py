@@ -43,6 +43,9 @@ LABELS = {
     "active": _l("Active"),
     "pending": _l("Pending"),
     "suspended": _l("Suspended"),
+    "draft": _l("Draft"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
     "staff": _l("Platform staff"),
     "merchant": _l("Merchants"),
     "warehouse": _l("Warehouse"),
@@ -58,6 +61,8 @@ def label(code: str) -> str:
 
 def install(app: Flask) -> None:
     app.add_template_filter(label, "label")
+    app.add_template_filter(yuan, "yuan")
+    app.add_template_global(image_url, "image_url")
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
     app.add_template_global(url_with, "url_with")
@@ -66,3 +71,19 @@ def install(app: Flask) -> None:
     def globals_():
         locale = get_locale()
         return {"current_locale": str(locale) if locale else "zh_Hans", "languages": app.config["LANGUAGES"]}
+
+
+def image_url(key: str | None, variant: str = "") -> str:
+    """Public URL of a stored product image (served by the storefront's media route)."""
+    if not key:
+        return ""
+    return f"/media/{key}/{variant}" if variant else f"/media/{key}"
+
+
+def yuan(amount: int | None) -> str:
+    """Minor units as a plain decimal for form inputs: 1250 → "12.50"."""
+    if amount is None:
+        return ""
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(amount), 100)
+    return f"{sign}{major}.{minor:02d}"
