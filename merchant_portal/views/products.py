@@ -65,6 +65,24 @@ def _with_uploads(form: pf.ProductForm, data) -> bool:
     return not form.errors
 
 
+def _save(form: pf.ProductForm, data, save) -> tuple[bool, object]:
+    """Store uploads, run the service and commit; on any refusal roll back and put the messages on the form."""
+    if not _with_uploads(form, data) or data is None:
+        return False, None
+    try:
+        result = save(data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.errors.update(exc.fields)
+    except DomainError as exc:
+        db.session.rollback()
+        form.errors.setdefault("form", []).append(exc.text)
+    else:
+        db.session.commit()
+        return True, result
+    return False, None
+
+
 def _category_specs(category_id: int | None) -> list[dict]:
     if not category_id:
         return []
@@ -85,21 +103,16 @@ def product_create():
         form = pf.ProductForm(values=values, specs=specs, rows=pf.matrix(specs, []))
         return _editor(form, None)
     form, data = pf.parse(request.form)
-    if _with_uploads(form, data) and data is not None:
-        try:
-            product = services.create_product(
-                db.session, tenant_id=g.tenant_id, data=data, actor_id=current_user.id
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            form.errors.update(exc.fields)
-        except DomainError as exc:
-            db.session.rollback()
-            form.errors.setdefault("form", []).append(exc.text)
-        else:
-            db.session.commit()
-            flash(_("Product saved as a draft. Submit it for approval when it is ready."), "success")
-            return redirect(url_for("merchant.product_edit", product_id=product.id))
+    saved, product = _save(
+        form,
+        data,
+        lambda d: services.create_product(
+            db.session, tenant_id=g.tenant_id, data=d, actor_id=current_user.id
+        ),
+    )
+    if saved:
+        flash(_("Product saved as a draft. Submit it for approval when it is ready."), "success")
+        return redirect(url_for("merchant.product_edit", product_id=product.id))
     return _editor(form, None, 422)
 
 
@@ -122,27 +135,20 @@ def product_edit(product_id: int):
     if not current_user.can("catalog.edit"):
         return _editor(pf.ProductForm(errors={"form": [_("You may not edit products.")]}), product, 403)
     form, data = pf.parse(request.form)
-    if _with_uploads(form, data) and data is not None:
-        try:
-            revision = services.update_product(db.session, product, data=data, actor_id=current_user.id)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            form.errors.update(exc.fields)
-        except DomainError as exc:
-            db.session.rollback()
-            form.errors.setdefault("form", []).append(exc.text)
+    saved, revision = _save(
+        form, data, lambda d: services.update_product(db.session, product, data=d, actor_id=current_user.id)
+    )
+    if saved:
+        if revision is not None:
+            flash(
+                _(
+                    "Saved. The change of title, images, category or prices waits for approval; the approved version stays on sale."
+                ),
+                "info",
+            )
         else:
-            db.session.commit()
-            if revision is not None:
-                flash(
-                    _(
-                        "Saved. The change of title, images, category or prices waits for approval; the approved version stays on sale."
-                    ),
-                    "info",
-                )
-            else:
-                flash(_("Saved."), "success")
-            return redirect(url_for("merchant.product_edit", product_id=product.id))
+            flash(_("Saved."), "success")
+        return redirect(url_for("merchant.product_edit", product_id=product.id))
     return _editor(form, product, 422)
 
 

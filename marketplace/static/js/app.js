@@ -9,3 +9,21 @@ document.addEventListener("htmx:responseError", function (event) {
   p.textContent = status === 403 ? "Permission denied (403)." : "The request failed (" + status + "). Please try again.";
   flashes.appendChild(p);
 });
+
+// Product editor: a value typed in the SKU table's "fill every row" line is copied into every row.
+document.addEventListener("change", function (event) {
+  var source = event.target.closest("[data-fill]");
+  if (!source) return;
+  var table = source.closest("table");
+  var field = source.getAttribute("data-fill");
+  table.querySelectorAll("tbody tr").forEach(function (row, i) {
+    if (field === "code-prefix") {
+      var code = row.querySelector('input[name$="-code"]');
+      var label = row.querySelector("td").childNodes[0].textContent.trim().replace(/\s*\/\s*/g, "-");
+      if (code && !code.value) code.value = source.value + (label && label !== "(single SKU)" ? "-" + label : "");
+    } else {
+      var input = row.querySelector('input[name$="-' + field + '"]');
+      if (input) input.value = source.value;
+    }
+  });
+});
