@@ -177,9 +177,13 @@ def _audit_row_changes(session: Session, flush_context, instances) -> None:
     session.add_all(entries)
 
 
-@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_flush_postexec")
 def _fill_created_ids(session: Session, flush_context) -> None:
-    """Rows created in this flush got their ids only now; entries written before the flush catch up."""
+    """Rows created in this flush got their ids only now; entries written before the flush catch up.
+
+    ``after_flush_postexec`` (not ``after_flush``): a change made there is flushed by the next flush, which the
+    commit runs, instead of being reset with the state of the flush that just finished.
+    """
     pending = session.info.pop("audit_pending_ids", None)
     if not pending:
         return

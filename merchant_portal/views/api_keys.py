@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+import secrets
+
+from flask import flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +21,10 @@ from merchant_portal.forms import ApiKeyForm
 def api_keys_list():
     form = ApiKeyForm()
     secret = None
+    if request.method == "POST" and request.form.get("nonce") in session.get("api_key_nonces", []):
+        # A reload of the page that showed the secret re-posts the form: never create a second key.
+        flash(_("That key was already created; its secret was shown once."), "warning")
+        return redirect(url_for("merchant.api_keys_list"))
     if form.validate_on_submit():
         try:
             key, secret = services.create_api_key(
@@ -33,12 +39,22 @@ def api_keys_list():
             form.scopes.errors.append(exc.text)
         else:
             db.session.commit()
+            session["api_key_nonces"] = [*session.get("api_key_nonces", [])[-9:], request.form.get("nonce")]
             flash(_("Key %(name)s created. Copy it now: it is not shown again.", name=key.name), "success")
             form = ApiKeyForm(formdata=None)
     status = 422 if request.method == "POST" and secret is None else 200
-    return render_template(
-        "merchant/api_keys/list.html", form=form, keys=queries.api_keys(db.session), secret=secret
-    ), status
+    response = make_response(
+        render_template(
+            "merchant/api_keys/list.html",
+            form=form,
+            keys=queries.api_keys(db.session),
+            secret=secret,
+            nonce=secrets.token_urlsafe(12),
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/api-keys/<int:key_id>/revoke")

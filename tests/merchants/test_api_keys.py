@@ -139,3 +139,18 @@ def test_openapi_documents_the_shop_resource_with_bearer_auth(client):
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+
+
+def test_reloading_the_page_that_showed_the_secret_creates_no_second_key(app, client):
+    shop = make_merchant(app)
+    owner = make_user(app, UserKind.MERCHANT, tenant=shop, is_owner=True)
+    login(client, owner)
+    form = {"name": "ERP", "scopes": ["shop.view"], "nonce": "n-1"}
+
+    first = client.post("/merchant/api-keys", data=form)
+    again = client.post("/merchant/api-keys", data=form)
+
+    assert first.status_code == 200 and "mk_" in first.text
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.query(ApiKey).count() == 1
