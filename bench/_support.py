@@ -129,7 +129,8 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         APP_ENV="production",
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
-        SECRET_KEY=secrets.token_urlsafe(36),  # 48 characters
+        SECRET_KEY=secrets.token_urlsafe(36),
+        PUBLIC_BASE_URL="http://127.0.0.1",
         SECURE_COOKIES="0",  # plain HTTP on loopback; the cookies must come back
         FLASK_APP="wsgi.py",
         PYTHONUNBUFFERED="1",

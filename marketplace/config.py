@@ -49,6 +49,7 @@ def load_config() -> dict[str, Any]:
                 ("SECRET_KEY", secret_key),
                 ("DATABASE_URL", database_url),
                 ("REDIS_URL", redis_url),
+                ("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", "").strip()),
             )
             if not value
         ]
@@ -76,6 +77,8 @@ def load_config() -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url or None,
+        # Links in e-mails are built on this address, never on the request's Host header (reset poisoning).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").strip() or None,
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": _env_int("SMTP_PORT", 25),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "no-reply@marketplace.local"),

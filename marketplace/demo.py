@@ -76,3 +76,246 @@ def seed(session: Session) -> None:
             phone="13800138000",
         )
     session.flush()
+    seed_catalogue(session)
+    seed_shops(session)
+
+
+# --- the demo catalogue: so the storefront is not empty ------------------------------------------
+
+# fmt: off
+# (name, English name, parent, spec attributes)
+DEMO_CATEGORIES = [
+    ("茶叶", "Tea", None, []),
+    ("绿茶", "Green tea", "茶叶", [{"name": "规格", "values": ["50g", "100g", "250g"]}]),
+    ("乌龙茶", "Oolong tea", "茶叶", [{"name": "规格", "values": ["50g", "100g", "250g"]}]),
+    ("数码", "Digital", None, []),
+    ("耳机", "Headphones", "数码", [{"name": "颜色", "values": ["黑", "白", "蓝"]}]),
+    ("充电器", "Chargers", "数码", [{"name": "颜色", "values": ["黑", "白"]}, {"name": "功率", "values": ["20W", "65W"]}]),
+]
+DEMO_BRANDS = [("西湖", "West Lake"), ("声悦", "SoundJoy")]
+# shop slug → (title, initials on the picture, tile colour, category, brand, specs, base price in fen,
+# attributes, sales so far); each later spec value costs 20 % more than the one before it.
+DEMO_PRODUCTS = {
+    "green-hill-tea": [
+        ("西湖龙井绿茶 West Lake Longjing", "LJ", "#5b8c3a", "绿茶", "西湖", {"规格": ["100g", "250g"], "包装": ["罐装", "袋装"]}, 6800, {"产地": "杭州"}, 326),
+        ("碧螺春 Biluochun green tea", "BL", "#7aa95c", "绿茶", None, {"规格": ["50g", "100g"]}, 4800, {"产地": "苏州"}, 158),
+        ("黄山毛峰 Huangshan Maofeng", "HM", "#8fb86a", "绿茶", None, {"规格": ["100g", "250g"]}, 5600, {"产地": "黄山"}, 87),
+        ("安溪铁观音 Anxi Tieguanyin oolong", "TG", "#a0692d", "乌龙茶", "西湖", {"规格": ["100g", "250g"]}, 9800, {"产地": "安溪"}, 241),
+        ("武夷大红袍 Wuyi Da Hong Pao", "DH", "#8a3b22", "乌龙茶", None, {"规格": ["50g", "100g"]}, 12800, {"产地": "武夷山"}, 64),
+        ("凤凰单丛 Phoenix Dancong", "FD", "#b9853f", "乌龙茶", None, {}, 8800, {"产地": "潮州"}, 19),
+    ],
+    "geek-digital": [
+        ("声悦降噪蓝牙耳机 SoundJoy ANC headphones", "SJ", "#2f3e5c", "耳机", "声悦", {"颜色": ["黑", "白", "蓝"], "版本": ["标准版", "降噪版"]}, 29900, {"接口": "USB-C"}, 512),
+        ("声悦运动耳机 SoundJoy sport earbuds", "SE", "#3c6e91", "耳机", "声悦", {"颜色": ["黑", "白"]}, 15900, {"接口": "USB-C"}, 203),
+        ("头戴式监听耳机 Studio monitor headphones", "SM", "#444444", "耳机", None, {"颜色": ["黑"]}, 49900, {"接口": "3.5mm"}, 41),
+        ("65W 氮化镓充电器 65W GaN charger", "65", "#d9d9d9", "充电器", "声悦", {"颜色": ["白", "黑"]}, 14900, {"接口": "USB-C"}, 377),
+        ("20W 快充充电头 20W fast charger", "20", "#f2f2f2", "充电器", None, {"颜色": ["白"]}, 4900, {"接口": "USB-C"}, 129),
+        ("三口桌面充电器 3-port desk charger", "3P", "#56606b", "充电器", None, {"功率": ["65W", "100W"]}, 19900, {"接口": "USB-C ×2, USB-A"}, 58),
+    ],
+}
+# fmt: on
+
+
+def _demo_picture(initials: str, colour: str):
+    """A 480-pixel tile in the product's colour with its initials: a PNG in memory, stored like an upload."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from marketplace.core.storage import save_image
+
+    image = Image.new("RGB", (480, 480), colour)
+    draw = ImageDraw.Draw(image)
+    dark = sum(int(colour[i : i + 2], 16) for i in (1, 3, 5)) < 3 * 160
+    draw.text(
+        (240, 240),
+        initials,
+        fill="#ffffff" if dark else "#333333",
+        anchor="mm",
+        font=ImageFont.load_default(180),
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    buffer.seek(0)
+    return save_image(buffer)
+
+
+def seed_catalogue(session: Session) -> None:
+    """Categories, brands and six approved, listed products with stock per demo shop (idempotent).
+
+    Made with the catalogue services, as a merchant and a reviewer would, so prices, facets and search tokens
+    are right. The sales counts are demo figures (paid orders will keep them) so that "bestsellers" shows.
+    """
+    from sqlalchemy import update
+
+    from marketplace.catalog.models import Brand, Category, Product
+    from marketplace.catalog.services import (
+        ProductInput,
+        SkuInput,
+        approve_product,
+        create_product,
+        save_brand,
+        save_category,
+        set_category_attributes,
+        submit_product,
+    )
+    from marketplace.catalog.specs import combinations
+    from marketplace.core.audit import SYSTEM, acting_as
+
+    reviewer = _user(session, UserKind.STAFF, "admin@demo.test")
+    with acting_as(SYSTEM):
+        categories: dict[str, Category] = {}
+        for position, (name, name_en, parent, specs) in enumerate(DEMO_CATEGORIES):
+            parent_id = categories[parent].id if parent else None
+            category = session.scalar(
+                select(Category).where(Category.name == name, Category.parent_id == parent_id)
+            )
+            if category is None:
+                category = save_category(
+                    session, name=name, name_en=name_en, parent_id=parent_id, position=position
+                )
+                set_category_attributes(session, category, specs)
+            categories[name] = category
+        brands: dict[str, Brand] = {}
+        for name, name_en in DEMO_BRANDS:
+            brands[name] = session.scalar(select(Brand).where(Brand.name == name)) or save_brand(
+                session, name=name, name_en=name_en
+            )
+        for slug, products in DEMO_PRODUCTS.items():
+            shop = session.scalar(select(Merchant).where(Merchant.slug == slug))
+            if shop is None:
+                continue
+            for index, row in enumerate(products):
+                title, initials, colour, category, brand, specs, price, attributes, sales = row
+                if session.scalar(
+                    select(Product.id).where(Product.tenant_id == shop.id, Product.title == title)
+                ):
+                    continue
+                spec_list = [{"name": name, "values": values} for name, values in specs.items()]
+                skus = []
+                for n, combo in enumerate(combinations(spec_list)):
+                    steps = sum(specs[name].index(value) for name, value in combo.items())
+                    sku_price = price * 6**steps // 5**steps // 100 * 100  # integer fen, whole yuan
+                    skus.append(
+                        SkuInput(
+                            spec_values=combo,
+                            code=f"{slug[:5].upper()}-{index + 1}-{n + 1}",
+                            price=sku_price,
+                            market_price=sku_price * 5 // 4 // 100 * 100 if index % 2 == 0 else None,
+                            stock=0 if (index + n) % 5 == 4 else 20 + 7 * n,  # a few sold-out SKUs
+                        )
+                    )
+                picture = _demo_picture(initials, colour)
+                product = create_product(
+                    session,
+                    tenant_id=shop.id,
+                    actor_id=None,
+                    data=ProductInput(
+                        title=title,
+                        category_id=categories[category].id,
+                        brand_id=brands[brand].id if brand else None,
+                        skus=skus,
+                        specs=spec_list,
+                        attributes=attributes,
+                        description_html=f"<p>{title}</p><p>Demo product of the demo shop {shop.name}.</p>",
+                        weight_g=300,
+                        images=[(picture.key, picture.width, picture.height)],
+                    ),
+                )
+                submit_product(session, product)
+                approve_product(session, product, actor_id=reviewer.id if reviewer else 0)
+                session.execute(update(Product).where(Product.id == product.id).values(sales_count=sales))
+        session.flush()
+
+
+# --- shop profiles, shipping templates and an application waiting for review ---------------------
+
+# shop slug → the ShopProfile fields after the name: description, customer-service phone, email and hours,
+# return recipient, phone and address.
+DEMO_SHOP_PROFILES = {
+    "green-hill-tea": (
+        "青山茶舍：杭州、安溪、武夷山茶园直供的绿茶与乌龙茶。Green and oolong teas straight from the gardens.",
+        "400-820-1001",
+        "service@green-hill-tea.demo.test",
+        "周一至周日 9:00–21:00",
+        "青山茶舍退货组",
+        "0571-8888-1001",
+        "浙江省杭州市西湖区龙井路 18 号",
+    ),
+    "geek-digital": (
+        "极客数码：耳机、充电器和桌面配件，全部正品行货。Headphones, chargers and desk gear.",
+        "400-820-2002",
+        "service@geek-digital.demo.test",
+        "周一至周五 9:00–18:00",
+        "极客数码售后中心",
+        "0755-6666-2002",
+        "广东省深圳市南山区科技园南路 66 号",
+    ),
+}
+DEMO_APPLICATION_SHOP = "山野蜂蜜 Wild Honey"
+# A one-page PDF, the licence "scan" of the demo application.
+DEMO_LICENCE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def seed_shops(session: Session) -> None:
+    """The demo shops' profile and default shipping template, and one pending application (idempotent)."""
+    import io
+
+    from marketplace.core.audit import SYSTEM, acting_as
+    from marketplace.core.storage import save_document
+    from marketplace.merchants.models import MerchantApplication, ShippingTemplate
+    from marketplace.merchants.services import (
+        ApplicationInput,
+        Fees,
+        ShopProfile,
+        save_shipping_rule,
+        save_shipping_template,
+        submit_application,
+        update_shop_profile,
+    )
+
+    with acting_as(SYSTEM):
+        for slug, profile in DEMO_SHOP_PROFILES.items():
+            shop = session.scalar(select(Merchant).where(Merchant.slug == slug))
+            if shop is None:
+                continue
+            if not shop.description:
+                update_shop_profile(session, shop, profile=ShopProfile(shop.name, *profile))
+            has_template = select(ShippingTemplate.id).where(ShippingTemplate.tenant_id == shop.id)
+            if session.scalar(has_template) is None:
+                template = save_shipping_template(
+                    session,
+                    tenant_id=shop.id,
+                    name="标准快递 Standard",
+                    fees=Fees(1000, 1000, 1000, 500),  # 1 kg ¥10, then ¥5 a kilo
+                    free_shipping_threshold=9900,
+                    is_default=True,
+                )
+                save_shipping_rule(
+                    session,
+                    template,
+                    region_name="偏远地区 Remote areas",
+                    provinces=["150000", "540000", "630000", "650000"],  # 内蒙古, 西藏, 青海, 新疆
+                    fees=Fees(1000, 2000, 1000, 1500),  # 1 kg ¥20, then ¥15 a kilo
+                )
+        pending = select(MerchantApplication.id).where(MerchantApplication.shop_name == DEMO_APPLICATION_SHOP)
+        if session.scalar(pending) is not None:
+            return
+        submit_application(
+            session,
+            data=ApplicationInput(
+                company_name="云南山野蜂业有限公司",
+                licence_number="91530100MA6K7XYA1Q",
+                contact_name="赵敏 Zhao Min",
+                contact_phone="13888001234",
+                email="apply@wild-honey.demo.test",
+                shop_name=DEMO_APPLICATION_SHOP,
+                category_note="云南高山野生蜂蜜、蜂巢蜜 Wild mountain honey and honeycomb",
+            ),
+            licence_document_key=save_document(io.BytesIO(DEMO_LICENCE_PDF), "licence.pdf"),
+            status_url_prefix="http://127.0.0.1:5000/apply/",
+        )
+    session.flush()

@@ -128,6 +128,10 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "value"):  # enums
         return value.value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
     return str(value)
 
 

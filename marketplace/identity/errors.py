@@ -90,3 +90,9 @@ class OwnerProtected(DomainError):
     code = "user.owner_protected"
     status = 409
     message = N_("The shop owner's account can only be changed by the owner.")
+
+
+class CannotGrant(DomainError):
+    code = "role.cannot_grant"
+    status = 403
+    message = N_("You cannot give permissions you do not hold yourself: {permissions}.")

@@ -13,8 +13,9 @@ from marketplace.core.errors import N_
 from marketplace.identity import permissions as identity_permissions
 from marketplace.identity.models import UserKind
 from marketplace.merchants import permissions as merchant_permissions
+from marketplace.reviews import permissions as review_permissions
 
-_DOMAINS = (identity_permissions, merchant_permissions, catalog_permissions)
+_DOMAINS = (identity_permissions, merchant_permissions, catalog_permissions, review_permissions)
 
 
 def catalogue(kind: UserKind) -> dict[str, str]:
@@ -35,7 +36,15 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
         "super_admin": (N_("Super admin"), ("*",)),
         "operations": (
             "Operations",
-            ("dashboard.view", "merchants.*", "catalog.*", "orders.*", "content.view", "users.view"),
+            (
+                "dashboard.view",
+                "merchants.*",
+                "catalog.*",
+                "orders.*",
+                "reviews.*",
+                "content.view",
+                "users.view",
+            ),
         ),
         "finance": (
             "Finance",
@@ -43,15 +52,21 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
         ),
         "customer_service": (
             "Customer service",
-            ("dashboard.view", "orders.view", "orders.review", "aftersales.*", "users.view"),
+            ("dashboard.view", "orders.view", "orders.review", "aftersales.*", "reviews.*", "users.view"),
         ),
         "content_editor": (N_("Content editor"), ("dashboard.view", "content.*")),
     },
     UserKind.MERCHANT: {
         "owner": (N_("Owner"), ("*",)),
-        "operator": (N_("Operator"), ("dashboard.view", "shop.view", "catalog.*", "stock.*", "orders.*")),
+        "operator": (
+            N_("Operator"),
+            ("dashboard.view", "shop.view", "catalog.*", "stock.*", "orders.*", "reviews.*"),
+        ),
         "finance": (N_("Finance"), ("dashboard.view", "shop.view", "finance.*", "orders.view")),
-        "customer_service": (N_("Customer service"), ("dashboard.view", "orders.view", "aftersales.*")),
+        "customer_service": (
+            N_("Customer service"),
+            ("dashboard.view", "orders.view", "aftersales.*", "reviews.*"),
+        ),
     },
     UserKind.WAREHOUSE: {
         "supervisor": (N_("Supervisor"), ("*",)),

@@ -45,9 +45,13 @@ def create_user(
     tenant_id: int | None = None,
     is_owner: bool = False,
     roles: list[Role] | None = None,
+    granted_by: User | None = None,
 ) -> User:
+    """Create an account. ``granted_by`` is the person creating it, who cannot give more than they hold."""
     email = normalise_email(email)
     check_password_strength(password)
+    if granted_by is not None:
+        check_can_grant(granted_by, roles or [])
     if session.scalar(select(User.id).where(User.kind == kind, User.email == email)):
         raise errors.EmailTaken()
     user = User(
@@ -76,7 +80,10 @@ def update_user(
     is_active: bool,
 ) -> User:
     """Change profile, roles and status; nobody may deactivate themself or drop their own admin role."""
-    if user.id == actor.id and (not is_active or _loses_admin(user, roles)):
+    check_can_grant(actor, [role for role in roles if role not in user.roles])
+    if user.id == actor.id and (
+        not is_active or _loses_admin(user, {p for role in roles for p in role.permissions})
+    ):
         raise errors.CannotChangeSelf()
     if user.is_owner and user.id != actor.id:
         raise errors.OwnerProtected()
@@ -93,11 +100,19 @@ def update_user(
     return user
 
 
-def _loses_admin(user: User, roles: list[Role]) -> bool:
-    admin_perms = {"staff.manage", "roles.manage", "subaccounts.manage"}
-    had = admin_perms & user.permissions
-    has = {p for role in roles for p in role.permissions}
-    return bool(had - has)
+ADMIN_PERMISSIONS = frozenset({"staff.manage", "roles.manage", "subaccounts.manage"})
+
+
+def _loses_admin(user: User, permissions: set[str]) -> bool:
+    """Whether ``user``, left with ``permissions``, would lose an administration right they hold."""
+    return bool((ADMIN_PERMISSIONS & user.permissions) - permissions)
+
+
+def check_can_grant(actor: User, roles: list[Role]) -> None:
+    """Nobody hands out a permission they do not hold themselves (a sub-account cannot make an owner)."""
+    missing = {p for role in roles for p in role.permissions} - actor.permissions
+    if missing:
+        raise errors.CannotGrant(permissions=", ".join(sorted(missing)))
 
 
 def change_password(session: Session, user: User, *, current: str, new: str) -> None:
@@ -253,9 +268,17 @@ def save_role(
     permissions: list[str],
     role: Role | None = None,
     code=None,
+    actor: User | None = None,
 ) -> Role:
-    """Create a custom role, or change the name and permissions of an existing one."""
+    """Create a custom role, or change the name and permissions of an existing one.
+
+    An ``actor`` who holds the role may not strip it of their own administration rights.
+    """
     checked = _check_permissions(kind, permissions)
+    if role is not None and actor is not None and any(r.id == role.id for r in actor.roles):
+        kept = {p for r in actor.roles if r.id != role.id for p in r.permissions} | set(checked)
+        if _loses_admin(actor, kept):
+            raise errors.CannotChangeSelf()
     if role is None:
         role = Role(kind=kind, code=code or _role_code(name), is_system=False)
         session.add(role)
@@ -331,6 +354,8 @@ def _covered(networks, ip: str | None) -> bool:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
+    if address.version == 6 and address.ipv4_mapped:  # an IPv4 caller on a dual-stack socket
+        address = address.ipv4_mapped
     return any(address.version == n.version and address in n for n in networks)
 
 

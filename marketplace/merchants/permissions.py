@@ -14,4 +14,4 @@ MERCHANT = {
 }
 
 # What an API key may be granted: the merchant permissions the API uses.
-API_SCOPES = ("shop.view",)
+API_SCOPES = ("shop.view", "catalog.view", "catalog.edit", "stock.edit")

@@ -11,4 +11,8 @@ class ShopSchema(Schema):
     contact_name = fields.String(dump_only=True)
     contact_email = fields.String(dump_only=True)
     contact_phone = fields.String(dump_only=True)
+    description = fields.String(dump_only=True)
+    service_phone = fields.String(dump_only=True)
+    service_email = fields.String(dump_only=True)
+    service_hours = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)

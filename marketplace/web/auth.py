@@ -12,7 +12,7 @@ from marketplace.core.permissions import LOGIN_ONLY, public, requires
 from marketplace.extensions import db
 from marketplace.identity import services as identity
 from marketplace.web.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
-from marketplace.web.portal import Portal, client_ip, safe_next_url
+from marketplace.web.portal import Portal, client_ip, public_url, safe_next_url
 
 
 def register_auth_routes(bp: Blueprint, portal: Portal) -> None:
@@ -72,7 +72,7 @@ def register_auth_routes(bp: Blueprint, portal: Portal) -> None:
                 db.session,
                 kind=portal.kind,
                 email=form.email.data,
-                reset_url=url_for(f"{portal.name}.reset_password", _external=True) + "?token=",
+                reset_url=public_url(f"{portal.name}.reset_password") + "?token=",
             )
             db.session.commit()
             flash(_("If an account exists for that email, a reset link is on its way."), "info")

@@ -45,6 +45,19 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail or message, on the configured ``PUBLIC_BASE_URL``.
+
+    Not built from the request's Host header when a public address is configured: a forged Host would
+    otherwise put the sender's domain into a password-reset link and hand them the token (reset
+    poisoning). Without ``PUBLIC_BASE_URL`` Flask's ``SERVER_NAME`` is used, else the request's host.
+    """
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        return url_for(endpoint, _external=True, **values)
+    return base.rstrip("/") + url_for(endpoint, **values)
+
+
 def safe_next_url(target: str | None, fallback: str) -> str:
     """Only same-site paths are followed after login or a switch; anything else goes to ``fallback``."""
     if not target:

@@ -30,10 +30,11 @@ def create_account(kind: UserKind, *, tenant_id: int | None, edit_endpoint: str,
                 phone=form.phone.data or None,
                 tenant_id=tenant_id,
                 roles=queries.roles_by_ids(db.session, kind, form.roles.data),
+                granted_by=current_user._get_current_object(),
             )
         except DomainError as exc:
             db.session.rollback()
-            form.email.errors.append(exc.text)
+            (form.roles if exc.code == "role.cannot_grant" else form.email).errors.append(exc.text)
         else:
             db.session.commit()
             flash(_("Account %(email)s created.", email=user.email), "success")

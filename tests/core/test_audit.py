@@ -11,12 +11,19 @@ from marketplace.merchants.services import create_merchant
 
 
 def test_created_rows_are_logged_with_their_new_id(app):
-    with app.app_context(), acting_as(Actor(user_id=7, kind="staff", ip="10.0.0.1", label="ops@example.test")):
+    with (
+        app.app_context(),
+        acting_as(Actor(user_id=7, kind="staff", ip="10.0.0.1", label="ops@example.test")),
+    ):
         merchant = create_merchant(db.session, name="Audit Shop", slug="audit-shop")
         db.session.commit()
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "merchants.create"))
 
-    assert (entry.object_type, entry.object_id, entry.tenant_id) == ("merchants", str(merchant.id), merchant.id)
+    assert (entry.object_type, entry.object_id, entry.tenant_id) == (
+        "merchants",
+        str(merchant.id),
+        merchant.id,
+    )
     assert (entry.actor_id, entry.actor_label, entry.ip) == (7, "ops@example.test", "10.0.0.1")
     assert entry.changes["name"] == "Audit Shop"
 
