@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from admin_portal import bp
 from admin_portal.forms import RoleForm
@@ -74,7 +75,12 @@ def role_edit(role_id: int):
     if form.validate_on_submit():
         try:
             services.save_role(
-                db.session, kind=role.kind, name=form.name.data, permissions=form.permissions.data, role=role
+                db.session,
+                kind=role.kind,
+                name=form.name.data,
+                permissions=form.permissions.data,
+                role=role,
+                actor=current_user._get_current_object(),
             )
         except DomainError as exc:
             db.session.rollback()
