@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.config import load_config
@@ -92,7 +92,6 @@ def register_request_hooks(app: Flask) -> None:
         # Context variables outlive a request in a threaded server; start every request clean.
         _current_tenant.set(None)
         set_actor(None)
-        session.permanent = True
 
     @app.teardown_request
     def end_clean(exc) -> None:

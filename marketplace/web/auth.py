@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -40,6 +40,7 @@ def register_auth_routes(bp: Blueprint, portal: Portal) -> None:
                 status = exc.status if exc.status in (401, 403, 423, 429) else 400
             else:
                 login_user(user, remember=form.remember.data)
+                session.permanent = True  # signed-in sessions end after PERMANENT_SESSION_LIFETIME
                 set_actor(Actor(user.id, portal.kind.value, user.tenant_id, client_ip(), user.email))
                 db.session.commit()
                 return redirect(safe_next_url(request.args.get("next"), url_for(home)))
