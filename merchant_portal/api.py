@@ -16,6 +16,7 @@ from marketplace.merchants.queries import get_merchant
 from marketplace.merchants.schemas import ShopSchema
 from marketplace.merchants.services import authenticate_api_key
 from marketplace.web.portal import client_ip
+from merchant_portal.api_catalog import API_CATALOG_BLUEPRINTS
 
 shop_blp = Blueprint(
     "api_shop", __name__, url_prefix="/api/v1/shop", description="The shop the API key belongs to"
@@ -60,7 +61,7 @@ class ShopResource(MethodView):
         return get_merchant(db.session, g.tenant_id)
 
 
-API_BLUEPRINTS = (shop_blp,)
+API_BLUEPRINTS = (shop_blp, *API_CATALOG_BLUEPRINTS)
 for _blp in API_BLUEPRINTS:
     _blp.before_request(authenticate_request)
 
