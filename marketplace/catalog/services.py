@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -71,38 +72,38 @@ class ProductInput:
 def _validate(session: Session, data: ProductInput, *, tenant_id: int, product_id: int | None) -> None:
     problems: dict[str, list[str]] = {}
     if not data.title.strip():
-        problems["title"] = ["Enter a title."]
+        problems["title"] = [_("Enter a title.")]
     elif len(data.title.strip()) > 200:
-        problems["title"] = ["At most 200 characters."]
+        problems["title"] = [_("At most 200 characters.")]
     category = session.get(Category, data.category_id) if data.category_id else None
     if category is None or not category.is_active:
         problems["category_id"] = [errors.UnknownCategory().text]
     if data.brand_id is not None and session.get(Brand, data.brand_id) is None:
-        problems["brand_id"] = ["Unknown brand."]
+        problems["brand_id"] = [_("Unknown brand.")]
     if data.video_url and not data.video_url.startswith(("https://", "http://")):
-        problems["video_url"] = ["A video link starts with https://."]
+        problems["video_url"] = [_("A video link starts with https://.")]
     if data.weight_g < 0:
-        problems["weight_g"] = ["Weight cannot be negative."]
+        problems["weight_g"] = [_("Weight cannot be negative.")]
     count = combination_count(data.specs)
     if count > MAX_SKUS_PER_PRODUCT:
         raise errors.TooManySkus(count=count, limit=MAX_SKUS_PER_PRODUCT)
     expected = {spec_key(c) for c in combinations(data.specs)}
     given = {spec_key(s.spec_values) for s in data.skus}
     if given != expected:
-        problems["skus"] = ["Every spec combination needs exactly one SKU row."]
+        problems["skus"] = [_("Every spec combination needs exactly one SKU row.")]
     codes = [s.code.strip() for s in data.skus]
     for index, sku in enumerate(data.skus):
         messages = []
         if not sku.code.strip():
-            messages.append("Enter a SKU code.")
+            messages.append(_("Enter a SKU code."))
         elif codes.count(sku.code.strip()) > 1:
-            messages.append("SKU codes must differ.")
+            messages.append(_("SKU codes must differ."))
         if sku.price <= 0:
-            messages.append("The price must be above 0.")
+            messages.append(_("The price must be above 0."))
         if sku.market_price is not None and sku.market_price < 0:
-            messages.append("The market price cannot be negative.")
+            messages.append(_("The market price cannot be negative."))
         if sku.stock is not None and sku.stock < 0:
-            messages.append("Stock cannot be negative.")
+            messages.append(_("Stock cannot be negative."))
         if messages:
             problems[f"skus-{index}"] = messages
     taken = session.scalars(
@@ -367,9 +368,9 @@ def submit_product(session: Session, product: Product) -> None:
     _require(product, {ProductStatus.DRAFT, ProductStatus.REJECTED}, "submitted")
     missing = []
     if not any(s.is_active for s in product.skus):
-        missing.append("at least one SKU")
+        missing.append(_("at least one SKU"))
     if not product.images:
-        missing.append("at least one image")
+        missing.append(_("at least one image"))
     if missing:
         raise errors.IncompleteProduct(missing=", ".join(missing))
     product.status = ProductStatus.PENDING
@@ -392,7 +393,7 @@ def approve_product(session: Session, product: Product, *, actor_id: int) -> Non
 def reject_product(session: Session, product: Product, *, reason: str) -> None:
     _require(product, {ProductStatus.PENDING}, "rejected")
     if not reason.strip():
-        raise ValidationFailed({"reason": ["Give the merchant a reason."]})
+        raise ValidationFailed({"reason": [_("Give the merchant a reason.")]})
     product.status = ProductStatus.REJECTED
     product.rejection_reason = reason.strip()[:500]
     audit.record(session, "product.reject", product, reason=reason.strip())
@@ -445,7 +446,7 @@ def reject_revision(session: Session, revision: ProductRevision, *, actor_id: in
     if revision.status is not RevisionStatus.PENDING:
         raise errors.NothingPending()
     if not reason.strip():
-        raise ValidationFailed({"reason": ["Give the merchant a reason."]})
+        raise ValidationFailed({"reason": [_("Give the merchant a reason.")]})
     revision.status = RevisionStatus.REJECTED
     revision.decided_by_id = actor_id
     revision.decided_at = utcnow()
@@ -529,14 +530,14 @@ def save_category(
 ) -> Category:
     problems: dict[str, list[str]] = {}
     if not name.strip():
-        problems["name"] = ["Enter a name."]
+        problems["name"] = [_("Enter a name.")]
     if not 0 <= commission_rate_bp <= 10000:
-        problems["commission_rate_bp"] = ["Commission is between 0 and 100 %."]
+        problems["commission_rate_bp"] = [_("Commission is between 0 and 100 %.")]
     parent = session.get(Category, parent_id) if parent_id else None
     if parent_id and parent is None:
-        problems["parent_id"] = ["Unknown parent category."]
+        problems["parent_id"] = [_("Unknown parent category.")]
     if category is not None and parent is not None and category.id in parent.ancestor_ids:
-        problems["parent_id"] = ["A category cannot move under itself."]
+        problems["parent_id"] = [_("A category cannot move under itself.")]
     if problems:
         raise ValidationFailed(problems)
     if category is None:
@@ -593,10 +594,10 @@ def delete_category(session: Session, category: Category) -> None:
 
 def save_brand(session: Session, *, name: str, name_en: str = "", brand: Brand | None = None) -> Brand:
     if not name.strip():
-        raise ValidationFailed({"name": ["Enter a name."]})
+        raise ValidationFailed({"name": [_("Enter a name.")]})
     clash = session.scalar(select(Brand).where(Brand.name == name.strip()))
     if clash is not None and clash is not brand:
-        raise ValidationFailed({"name": ["This brand exists already."]})
+        raise ValidationFailed({"name": [_("This brand exists already.")]})
     if brand is None:
         brand = Brand()
         session.add(brand)
