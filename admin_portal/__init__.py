@@ -21,6 +21,11 @@ install_nav(
     [
         NavItem("admin.dashboard", _l("Dashboard"), "dashboard.view"),
         NavItem("admin.merchants_list", _l("Merchants"), "merchants.view"),
+        NavItem("admin.applications_list", _l("Shop applications"), "merchants.view"),
+        NavItem("admin.approvals_list", _l("Product approval"), "catalog.approve"),
+        NavItem("admin.categories_list", _l("Categories"), "catalog.view"),
+        NavItem("admin.brands_list", _l("Brands"), "catalog.view"),
+        NavItem("admin.reviews_list", _l("Reviews"), "reviews.moderate"),
         NavItem("admin.staff_list", _l("Staff"), "staff.view"),
         NavItem("admin.users_list", _l("Users"), "users.view"),
         NavItem("admin.roles_list", _l("Roles"), "roles.manage"),
@@ -30,4 +35,16 @@ install_nav(
     ],
 )
 
-from admin_portal.views import audit, dashboard, ip_rules, jobs, merchants, roles, users  # noqa: E402,F401
+from admin_portal.views import (  # noqa: E402,F401
+    applications,
+    approvals,
+    audit,
+    catalog_admin,
+    dashboard,
+    ip_rules,
+    jobs,
+    merchants,
+    reviews,
+    roles,
+    users,
+)

@@ -8,8 +8,10 @@ ANALYZE. One shop is suspended (its products must not show). The app runs as in 
 real Redis) under gunicorn with sync workers. For each endpoint, CLIENTS threads on their own connections send
 requests after a short warm-up, bounded by MAX_REQUESTS and MAX_SECONDS; any answer but 200 is an error. The
 category page is a top-level category (a quarter of the catalogue, about 4,750 on-sale products) sorted by
-sales with its brand and spec facets; the search alternates an English and a Chinese query. Afterwards one request
-of each kind is replayed in-process to count its SQL statements. gunicorn is stopped and the database dropped.
+sales with its brand and spec facets, whose count and filter options Redis caches for a minute; the same page
+"uncached" asks for a new, ineffective price bound each time, so it always misses the cache. The search figures
+combine an English and a Chinese query (each logged, as every search is). Afterwards one request of each kind is
+replayed in-process to count its SQL statements. gunicorn is stopped and the database dropped.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from contextlib import contextmanager
 
 from bench._support import (
     REDIS_URL,
+    CpuMeter,
     LoadResult,
     fresh_database,
     gunicorn,
     load,
     log,
+    postgres_backend_pids,
     production_env,
     require_postgres,
     require_redis,
@@ -101,16 +105,29 @@ def run() -> list[tuple[str, float, str]]:
                 NAME, f"gunicorn --workers {WORKERS} (sync) on {server.host}:{server.port}; {CLIENTS} clients"
             )
 
+            cpu: dict[str, tuple[float | None, float | None]] = {}
+
             def measure(path: str) -> LoadResult:
+                """Warm up, then load ``path``; CPU milliseconds per request of gunicorn and PostgreSQL go to ``cpu``
+                (robust to a busy machine, where wall-clock latency is not)."""
                 nonlocal errors
                 warmup = load(
                     server.host, server.port, path, headers={}, clients=CLIENTS,
                     max_requests=WARMUP_REQUESTS, max_seconds=WARMUP_SECONDS,
                 )  # fmt: skip
+                app_cpu = CpuMeter(server.worker_pids)
+                db_cpu = CpuMeter(lambda: postgres_backend_pids(DATABASE))
+                app_cpu.start()
+                db_cpu.start()
                 result = load(
                     server.host, server.port, path, headers={}, clients=CLIENTS,
                     max_requests=MAX_REQUESTS, max_seconds=MAX_SECONDS,
                 )  # fmt: skip
+                requests = max(result.ok + result.errors, 1)
+                app_seconds, db_seconds = app_cpu.stop(), db_cpu.stop()
+                cpu[path] = tuple(
+                    None if v is None else v / requests * 1000 for v in (app_seconds, db_seconds)
+                )
                 errors += warmup.errors + result.errors
                 statuses = ", ".join(f"{s}: {n}" for s, n in sorted(result.statuses.items(), key=str))
                 log(
@@ -120,6 +137,10 @@ def run() -> list[tuple[str, float, str]]:
                 return result
 
             top = measure(category)
+            # Every request a new price bound that filters nothing: the same page, but never in the cache.
+            uncached = _load_distinct(server, lambda n: f"{category}?max_price={10_000 + n}")
+            errors += uncached.errors
+            log(NAME, f"GET {category}?max_price=<n> (uncached): {uncached.ok + uncached.errors} requests")
             leaf = measure(f"/c/{leaf_id}")
             filtered = measure(f"/c/{top_id}?sort=price_asc&f.%E9%A2%9C%E8%89%B2=%E7%BA%A2&min_price=50")
             by_language = {lang: measure(path) for lang, path in searches.items()}
@@ -132,7 +153,18 @@ def run() -> list[tuple[str, float, str]]:
             ("search_p99_ms", search.percentile_ms(99), "ms"),
             ("search_rps", round(search.rps, 1), "1/s"),
         ]
+        for name, path in (
+            ("category", category),
+            ("search_en", searches["en"]),
+            ("search_zh", searches["zh"]),
+        ):
+            for label, value in zip(("app_cpu_ms", "db_cpu_ms"), cpu[path], strict=True):
+                if value is not None:
+                    extra.append((f"{name}_{label}", value, "ms"))
         extra += [
+            ("category_uncached_p50_ms", uncached.percentile_ms(50), "ms"),
+            ("category_uncached_p99_ms", uncached.percentile_ms(99), "ms"),
+            ("category_uncached_rps", round(uncached.rps, 1), "1/s"),
             ("leaf_category_p50_ms", leaf.percentile_ms(50), "ms"),
             ("filtered_category_p50_ms", filtered.percentile_ms(50), "ms"),
             ("search_en_p50_ms", by_language["en"].percentile_ms(50), "ms"),
@@ -147,6 +179,53 @@ def run() -> list[tuple[str, float, str]]:
         ("clients", CLIENTS, "count"),
     ]
     return figures + extra
+
+
+def _load_distinct(
+    server, path_of, *, clients: int = CLIENTS, max_seconds: float = MAX_SECONDS
+) -> LoadResult:
+    """Like ``_support.load``, but request ``path_of(n)`` for the n-th request (bounded by MAX_REQUESTS too)."""
+    import http.client
+    import itertools
+    import threading
+    from collections import Counter
+
+    result = LoadResult()
+    tickets = itertools.count()
+    lock = threading.Lock()
+    start = time.perf_counter()
+    deadline = start + max_seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+        latencies, statuses = [], Counter()
+        try:
+            while (n := next(tickets)) < MAX_REQUESTS and time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                try:
+                    connection.request("GET", path_of(n), headers={"User-Agent": "marketplace-bench"})
+                    response = connection.getresponse()
+                    response.read()
+                    status: int | str = response.status
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    status = "error"
+                if status == 200:
+                    latencies.append(time.perf_counter() - sent)
+                statuses[status] += 1
+        finally:
+            connection.close()
+            with lock:
+                result.latencies.extend(latencies)
+                result.statuses.update(statuses)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max_seconds + 30)
+    result.elapsed = time.perf_counter() - start
+    return result
 
 
 def _quote(text: str) -> str:
@@ -216,7 +295,9 @@ def _populate(env: dict[str, str]) -> tuple[int, int, int]:
         db.session.commit()
         log(NAME, f"catalogue inserted in {time.perf_counter() - started:.1f} s")
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
+            # The steady state autovacuum keeps (hint bits, visibility map, statistics) after the bulk load.
+            tables = "products, skus, stock_levels, product_facets, product_images, listed_products"
+            conn.execute(text(f"VACUUM ANALYZE {tables}"))
         from marketplace.search.models import ListedProduct
         from marketplace.search.queries import on_sale
 

@@ -217,7 +217,7 @@ def seed_catalogue(session: Session) -> None:
                         skus=skus,
                         specs=spec_list,
                         attributes=attributes,
-                        description_html=f"<p>{title}</p><p>Demo product of the demo shop {shop.name}.</p>",
+                        description_html=f"<p>{title}</p><p>演示商品 · a demo product of {shop.name}.</p>",
                         weight_g=300,
                         images=[(picture.key, picture.width, picture.height)],
                     ),

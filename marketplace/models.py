@@ -1,5 +1,6 @@
 """Imports every domain's models so that ``Base.metadata`` (and Alembic) sees the whole schema."""
 
+from marketplace.catalog.import_models import ProductImport
 from marketplace.catalog.models import (
     Brand,
     Category,
@@ -16,8 +17,16 @@ from marketplace.core.audit import AuditEntry
 from marketplace.core.jobs import OutboxMessage
 from marketplace.identity.models import AdminIpRule, LoginAttempt, Role, User
 from marketplace.inventory.models import StockLevel, StockMovement
-from marketplace.merchants.models import ApiKey, Merchant
+from marketplace.merchants.models import (
+    ApiKey,
+    Merchant,
+    MerchantApplication,
+    ShippingRule,
+    ShippingTemplate,
+)
 from marketplace.notifications.models import Notification, SentMessage
+from marketplace.reviews.models import Review
+from marketplace.search.models import ListedProduct, SearchLog
 
 __all__ = [
     "Brand",
@@ -26,6 +35,7 @@ __all__ = [
     "Product",
     "ProductFacet",
     "ProductImage",
+    "ProductImport",
     "ProductRevision",
     "ProductTag",
     "Sku",
@@ -35,11 +45,17 @@ __all__ = [
     "AdminIpRule",
     "ApiKey",
     "AuditEntry",
+    "ListedProduct",
     "LoginAttempt",
     "Merchant",
+    "MerchantApplication",
     "Notification",
     "OutboxMessage",
+    "Review",
     "Role",
+    "SearchLog",
     "SentMessage",
+    "ShippingRule",
+    "ShippingTemplate",
     "User",
 ]

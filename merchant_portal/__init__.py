@@ -20,10 +20,15 @@ install_nav(
     bp,
     [
         NavItem("merchant.dashboard", _l("Dashboard"), "dashboard.view"),
+        NavItem("merchant.products_list", _l("Products"), "catalog.view"),
+        NavItem("merchant.imports_page", _l("Import / export"), "catalog.import"),
+        NavItem("merchant.reviews_list", _l("Reviews"), "reviews.reply"),
+        NavItem("merchant.shop_settings", _l("Shop settings"), "shop.view"),
+        NavItem("merchant.shipping_templates_list", _l("Shipping templates"), "shop.view"),
         NavItem("merchant.staff_list", _l("Sub-accounts"), "subaccounts.manage"),
         NavItem("merchant.api_keys_list", _l("API keys"), "api_keys.manage"),
         NavItem("merchant.audit_list", _l("Audit log"), "audit.view"),
     ],
 )
 
-from merchant_portal.views import api_keys, audit, dashboard, staff  # noqa: E402,F401
+from merchant_portal.views import api_keys, audit, dashboard, imports, products, reviews, shop, staff  # noqa: E402,F401

@@ -182,7 +182,7 @@ class CategoryPlace:
 
 def storefront_category(session: Session, category_id: int) -> CategoryPlace:
     """An active category whose ancestors are active too; otherwise 404. Two queries."""
-    category = session.get(Category, category_id)
+    category = session.get(Category, category_id) if 0 < category_id < 2**63 else None
     if category is None or not category.is_active:
         raise NotFound()
     rows = session.scalars(
@@ -252,6 +252,8 @@ def storefront_product(session: Session, product_id: int, wanted: Mapping[str, s
 
     Five queries: product with category and brand, its SKUs, its images, their stock, the category path.
     """
+    if not 0 < product_id < 2**63:  # not a BIGINT: no such product
+        raise NotFound()
     row = session.execute(
         select(Product, Merchant)
         .join(Merchant, Merchant.id == Product.tenant_id)
