@@ -121,7 +121,7 @@ def app(database_url: str) -> Iterator[Flask]:
         }
     )
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         db.session.remove()
     yield app
     with app.app_context():

@@ -1,7 +1,7 @@
 """product imports
 
 Revision ID: 0004_imports
-Revises: 0002_catalog
+Revises: 0003_onboarding
 Create Date: 2026-11-27 09:00:00.000000
 
 """
@@ -13,7 +13,7 @@ from marketplace.core.tenancy import apply_rls
 
 # revision identifiers, used by Alembic.
 revision = '0004_imports'
-down_revision = '0002_catalog'
+down_revision = '0003_onboarding'
 branch_labels = None
 depends_on = None
 

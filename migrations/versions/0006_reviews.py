@@ -1,7 +1,7 @@
 """reviews: shoppers' product reviews, moderated by the platform and answered by the shop
 
 Revision ID: 0006_reviews
-Revises: 0002_catalog
+Revises: 0005_search
 Create Date: 2026-11-26 03:00:00
 
 ``reviews`` is a tenant table (the shop of the reviewed product), so it gets forced row-level security.
@@ -15,7 +15,7 @@ from marketplace.core.tenancy import apply_rls
 
 # revision identifiers, used by Alembic.
 revision = '0006_reviews'
-down_revision = '0002_catalog'
+down_revision = '0005_search'
 branch_labels = None
 depends_on = None
 
