@@ -207,6 +207,30 @@ def from_product(product: Product, stock: dict[int, int], tag_names: list[str]) 
     return ProductForm(values=values, specs=product.specs, rows=rows, images=images)
 
 
+def with_revision(form: ProductForm, data: dict[str, Any]) -> ProductForm:
+    """Show the edit waiting for approval instead of the live values, so a later save carries it forward."""
+    form.values.update(
+        {
+            "title": data["title"],
+            "category_id": str(data["category_id"]),
+            "brand_id": str(data["brand_id"] or ""),
+        }
+    )
+    for n in range(MAX_SPECS):
+        spec = data["specs"][n] if n < len(data["specs"]) else {"name": "", "values": []}
+        form.values[f"spec-{n}-name"] = spec["name"]
+        form.values[f"spec-{n}-values"] = ", ".join(spec["values"])
+    form.specs = data["specs"]
+    live = {spec_key(row.spec_values): row for row in form.rows}
+    form.rows = []
+    for item in data["skus"]:
+        row = live.get(spec_key(item["spec_values"])) or SkuRow(spec_values=item["spec_values"])
+        row.code, row.price = item["code"], _yuan(item["price"])
+        form.rows.append(row)
+    form.images = [tuple(image) for image in data["images"]]
+    return form
+
+
 def _yuan(amount: int | None) -> str:
     from marketplace.web.templating import yuan
 

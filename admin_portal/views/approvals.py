@@ -12,6 +12,7 @@ from marketplace.core.errors import DomainError
 from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
+from marketplace.merchants.queries import merchant_names
 
 
 @bp.get("/catalog/approvals")
@@ -22,14 +23,16 @@ def approvals_list():
     template = (
         "admin/approvals/_rows.html" if htmx and request.args.get("before") else "admin/approvals/list.html"
     )
-    return render_template(template, page=page, kind=kind)
+    shops = merchant_names(db.session, {item.tenant_id for item in page.items})
+    return render_template(template, page=page, kind=kind, shops=shops)
 
 
 @bp.get("/catalog/products/<int:product_id>")
 @requires("catalog.approve")
 def approval_product(product_id: int):
     product = queries.get_product(db.session, product_id)
-    return render_template("admin/approvals/product.html", product=product)
+    shops = merchant_names(db.session, {product.tenant_id})
+    return render_template("admin/approvals/product.html", product=product, shops=shops)
 
 
 def _decide(action, done: str, redirect_to: str):
@@ -77,7 +80,10 @@ def approval_revision(revision_id: int):
         category_ids={live["category_id"], revision.data["category_id"]},
         brand_ids={b for b in (live["brand_id"], revision.data["brand_id"]) if b},
     )
-    return render_template("admin/approvals/revision.html", revision=revision, changes=changes, names=names)
+    shops = merchant_names(db.session, {revision.tenant_id})
+    return render_template(
+        "admin/approvals/revision.html", revision=revision, changes=changes, names=names, shops=shops
+    )
 
 
 @bp.post("/catalog/revisions/<int:revision_id>/approve")

@@ -146,3 +146,10 @@ def default_shipping_template(session: Session, tenant_id: int) -> ShippingTempl
             ShippingTemplate.tenant_id == tenant_id, ShippingTemplate.is_default.is_(True)
         )
     )
+
+
+def merchant_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Shop names by id, for lists that show rows of many shops."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))).all())

@@ -11,7 +11,7 @@ from marketplace.core.audit import AuditEntry
 from marketplace.core.db import utcnow
 from marketplace.core.jobs import OutboxMessage
 from marketplace.identity.models import LoginAttempt, User
-from marketplace.merchants.models import ApiKey, Merchant
+from marketplace.merchants.models import ApiKey, ApplicationStatus, Merchant, MerchantApplication
 
 
 def platform_counts(session: Session) -> dict[str, int]:
@@ -20,7 +20,12 @@ def platform_counts(session: Session) -> dict[str, int]:
     users = dict(session.execute(select(User.kind, func.count()).group_by(User.kind)).all())
     return {
         "merchants_active": merchants.get("active", 0),
-        "merchants_pending": merchants.get("pending", 0),
+        "merchants_pending": session.scalar(
+            select(func.count())
+            .select_from(MerchantApplication)
+            .where(MerchantApplication.status == ApplicationStatus.SUBMITTED)
+        )
+        or 0,
         "merchants_suspended": merchants.get("suspended", 0),
         "staff": users.get("staff", 0),
         "merchant_users": users.get("merchant", 0),

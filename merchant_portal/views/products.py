@@ -116,6 +116,20 @@ def product_create():
     return _editor(form, None, 422)
 
 
+@bp.get("/products/spec-fields")
+@requires("catalog.edit")
+def product_spec_fields():
+    """htmx: the spec fields filled from the chosen category's specs; the rest of the form is untouched."""
+    specs = _category_specs(request.args.get("category_id", type=int))
+    values = {}
+    for n, spec in enumerate(specs[: pf.MAX_SPECS]):
+        values[f"spec-{n}-name"] = spec["name"]
+        values[f"spec-{n}-values"] = ", ".join(spec["values"])
+    return render_template(
+        "merchant/products/_spec_fields.html", form=pf.ProductForm(values=values), max_specs=pf.MAX_SPECS
+    )
+
+
 @bp.post("/products/sku-table")
 @requires("catalog.edit")
 def product_sku_table():
@@ -131,7 +145,11 @@ def product_edit(product_id: int):
     product = queries.get_product(db.session, product_id)  # another shop's id: 404
     if request.method == "GET":
         stock = on_hand_by_sku(db.session, [s.id for s in product.skus])
-        return _editor(pf.from_product(product, stock, queries.tag_names(db.session, product.id)), product)
+        form = pf.from_product(product, stock, queries.tag_names(db.session, product.id))
+        revision = queries.pending_revision_for(db.session, product.id)
+        if revision is not None:
+            form = pf.with_revision(form, revision.data)
+        return _editor(form, product)
     if not current_user.can("catalog.edit"):
         return _editor(pf.ProductForm(errors={"form": [_("You may not edit products.")]}), product, 403)
     form, data = pf.parse(request.form)

@@ -265,3 +265,26 @@ def test_unlist_and_list_again(app, client):
     client.post(f"/merchant/products/{product_id}/list")
     with app.app_context():
         assert db.session.get(Product, product_id).is_listed is True
+
+
+def test_a_pending_edit_stays_in_the_editor_and_survives_the_next_save(app, client):
+    category, product_id, _admin = _approved_product(app, client)
+    images = _kept_images(app, product_id)
+    client.post(
+        f"/merchant/products/{product_id}",
+        data={**product_form(category.id, title="Pending title"), "image": images},
+    )
+
+    editor = client.get(f"/merchant/products/{product_id}")
+    assert 'value="Pending title"' in editor.text
+    client.post(
+        f"/merchant/products/{product_id}",
+        data={**product_form(category.id, title="Pending title", **{"sku-0-stock": "7"}), "image": images},
+    )
+
+    with app.app_context():
+        pending = db.session.scalars(
+            select(ProductRevision).where(ProductRevision.status == RevisionStatus.PENDING)
+        ).all()
+        assert [r.data["title"] for r in pending] == ["Pending title"]
+        assert db.session.get(Product, product_id).title == "纯棉T恤 Cotton tee"

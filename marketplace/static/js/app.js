@@ -16,11 +16,10 @@ document.addEventListener("change", function (event) {
   if (!source) return;
   var table = source.closest("table");
   var field = source.getAttribute("data-fill");
-  table.querySelectorAll("tbody tr").forEach(function (row, i) {
+  table.querySelectorAll("tbody tr:not(.row-error-messages)").forEach(function (row, i) {
     if (field === "code-prefix") {
       var code = row.querySelector('input[name$="-code"]');
-      var label = row.querySelector("td").childNodes[0].textContent.trim().replace(/\s*\/\s*/g, "-");
-      if (code && !code.value) code.value = source.value + (label && label !== "(single SKU)" ? "-" + label : "");
+      if (code && !code.value) code.value = source.value + "-" + (i + 1);
     } else {
       var input = row.querySelector('input[name$="-' + field + '"]');
       if (input) input.value = source.value;
