@@ -1,0 +1,1 @@
+"""Storefront search: the search log, full-text and trigram queries over listed products (docs/search.md)."""
