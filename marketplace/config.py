@@ -104,6 +104,8 @@ def load_config() -> dict[str, Any]:
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "CNY"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
         "MEDIA_DIR": os.environ.get("MEDIA_DIR") or str(INSTANCE_DIR / "media"),
+        # Storefront listing counts and filter options are cached in Redis this long (0 = off).
+        "STOREFRONT_CACHE_SECONDS": _env_int("STOREFRONT_CACHE_SECONDS", 60),
         # Webhook targets on loopback/private ranges are refused (SSRF) unless a test allows loopback.
         "WEBHOOK_ALLOW_LOOPBACK": _env_bool(os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0")),
         "API_TITLE": "Marketplace merchant API",

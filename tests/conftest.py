@@ -118,6 +118,7 @@ def app(database_url: str) -> Iterator[Flask]:
             "SERVER_NAME": "localhost",
             "WTF_CSRF_ENABLED": False,
             "WEBHOOK_ALLOW_LOOPBACK": True,
+            "MEDIA_DIR": tempfile.mkdtemp(prefix="marketplace-media-"),
         }
     )
     with app.app_context():

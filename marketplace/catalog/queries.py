@@ -322,3 +322,22 @@ def spec_choice(
         missing=[name for name, _ in specs if name not in selection],
         sold_out=not any(in_stock(s) for s in skus),
     )
+
+
+def on_sale_product(session: Session, product_id: int) -> Product:
+    """A product shoppers may see (listed, approved, its shop open); anything else is a 404."""
+    from marketplace.merchants.models import Merchant, MerchantStatus
+
+    product = session.scalar(
+        select(Product)
+        .join(Merchant, Merchant.id == Product.tenant_id)
+        .where(
+            Product.id == product_id,
+            Product.is_listed.is_(True),
+            Product.status == ProductStatus.APPROVED,
+            Merchant.status == MerchantStatus.ACTIVE,
+        )
+    )
+    if product is None:
+        raise NotFound()
+    return product

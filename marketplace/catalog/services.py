@@ -498,6 +498,12 @@ def reindex_product(session: Session, product: Product) -> None:
             )
         )
     category = session.get(Category, product.category_id)
+    # The whole category path is searchable: a green tea is found by 绿茶 and by its parent 茶叶 / tea.
+    path = (
+        list(session.scalars(select(Category).where(Category.id.in_(category.ancestor_ids))))
+        if category
+        else []
+    )
     brand = session.get(Brand, product.brand_id) if product.brand_id else None
     tag_names = session.scalars(
         select(Tag.name)
@@ -508,8 +514,7 @@ def reindex_product(session: Session, product: Product) -> None:
         product.title,
         brand.name if brand else "",
         brand.name_en if brand else "",
-        category.name if category else "",
-        category.name_en if category else "",
+        " ".join(f"{c.name} {c.name_en}" for c in path),
         " ".join(tag_names),
     )
 

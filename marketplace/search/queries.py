@@ -34,9 +34,6 @@ PAGE_SIZE = 24
 MAX_PAGE = 20  # offset pagination, capped: the deepest page starts 456 rows in
 COUNT_CAP = 1000  # a storefront count stops here ("1000+ products")
 MAX_FACET_VALUES = 20  # options shown per filter
-# A listing's count and filter options are cached in Redis this long (config STOREFRONT_CACHE_SECONDS; 0 = off):
-# they cost more than the page itself, and change only when products are listed or sold.
-CACHE_SECONDS = 60
 LISTING_SORTS = ("sales", "price_asc", "price_desc", "newest")
 _ORDER = {
     "sales": (ListedProduct.sales_count.desc(), ListedProduct.id.desc()),
@@ -140,7 +137,7 @@ def listing(
 
     Offset pagination capped at MAX_PAGE; the count is capped at COUNT_CAP. With ``facets``: the brands
     (counted without the brand filter, so that several can be ticked) and the spec and attribute values found
-    in the current result, with their counts; these and the count are cached briefly (CACHE_SECONDS).
+    in the current result, with their counts; these and the count are cached briefly (config STOREFRONT_CACHE_SECONDS).
     """
     filters = filters or ListingFilters()
     base = list(scope)
@@ -184,11 +181,11 @@ def _count(session: Session, where: list) -> tuple[int, bool]:
 
 
 def _cached(key: list | None, compute, *args):
-    """``compute(*args)`` (JSON-able), through Redis for CACHE_SECONDS when there is a ``key``.
+    """``compute(*args)`` (JSON-able), through Redis for STOREFRONT_CACHE_SECONDS when there is a ``key``.
 
     The cache only saves work: when Redis fails, the value is computed and the page still answers.
     """
-    seconds = current_app.config.get("STOREFRONT_CACHE_SECONDS", CACHE_SECONDS)
+    seconds = current_app.config["STOREFRONT_CACHE_SECONDS"]
     if key is None or not seconds:
         return compute(*args)
     text_key = json.dumps(key, ensure_ascii=False, sort_keys=True, default=str)

@@ -10,6 +10,8 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
+    if request.path.startswith("/api/") and not request.accept_languages:
+        return "en"  # a merchant's system that states no language gets the API's messages in English
     best = request.accept_languages.best_match(["zh", "zh_Hans", "zh-CN", "en"]) if request else None
     if best and best.startswith("zh"):
         return "zh_Hans"

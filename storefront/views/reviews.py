@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from marketplace.catalog.queries import get_product
+from marketplace.catalog.queries import on_sale_product
 from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import public
 from marketplace.extensions import db
@@ -16,7 +16,7 @@ from storefront import bp
 @public
 def product_reviews_fragment(product_id: int):
     """Approved reviews only, newest first; ``?before=<id>`` loads the next ones ("more" button)."""
-    product = get_product(db.session, product_id)  # 404 for an unknown product
+    product = on_sale_product(db.session, product_id)  # 404 unless shoppers may see the product
     before = parse_cursor(request.args.get("before"))
     page = product_reviews(db.session, product.id, before=before)
     return render_template(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,7 @@ def app(database_url: str) -> Iterator[Flask]:
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
             "WEBHOOK_ALLOW_LOOPBACK": True,
+            "MEDIA_DIR": tempfile.mkdtemp(prefix="marketplace-e2e-media-"),
         }
     )
     with app.app_context():

@@ -7,8 +7,14 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from marketplace.catalog.models import Product
-from marketplace.catalog.services import ProductInput, SkuInput, create_product, save_category
+from marketplace.catalog.models import Product, ProductStatus
+from marketplace.catalog.services import (
+    ProductInput,
+    SkuInput,
+    approve_product,
+    create_product,
+    save_category,
+)
 from marketplace.core.audit import SYSTEM, AuditEntry, acting_as
 from marketplace.core.errors import ValidationFailed
 from marketplace.extensions import db
@@ -32,6 +38,8 @@ def _product(app, shop, title="西湖龙井 Longjing tea") -> int:
             ),
             actor_id=None,
         )
+        product.status = ProductStatus.PENDING  # submitted (submit_product would also want an image)
+        approve_product(db.session, product, actor_id=0)  # on sale: its reviews are public
         db.session.commit()
         return product.id
 

@@ -72,15 +72,19 @@ def test_one_chinese_character_finds_every_title_and_category_with_it(browser, c
 
 def test_chinese_query_matches_the_products_category_name(browser, catalogue):
     assert card_titles(browser.get("/search?q=绿茶").text) == ["西湖龙井绿茶", "碧螺春 Biluochun"]
-    # Only the product's own category is indexed (catalog.services.reindex_product), not its parents.
-    assert card_titles(browser.get("/search?q=茶叶").text) == []
+    # The whole category path is indexed: the parent 茶叶 finds every tea, whatever its own category.
+    assert sorted(card_titles(browser.get("/search?q=茶叶").text)) == [
+        "碧螺春 Biluochun",
+        "西湖龙井绿茶",
+        "铁观音 Tieguanyin",
+    ]
 
 
 def test_results_page_sorts_and_counts(browser, catalogue):
-    page = browser.get("/search?q=tea&sort=price_desc").text  # the green teas (their category's name)
+    page = browser.get("/search?q=tea&sort=price_desc").text  # every tea: "Tea" is their parent category
     assert "<h1>Results for “tea”</h1>" in page
-    assert card_titles(page) == ["西湖龙井绿茶", "碧螺春 Biluochun"]
-    assert '<p class="count">2 products</p>' in page
+    assert card_titles(page) == ["铁观音 Tieguanyin", "西湖龙井绿茶", "碧螺春 Biluochun"]
+    assert '<p class="count">3 products</p>' in page
     assert '<input type="hidden" name="q" value="tea">' in page  # the sort form keeps the query
     assert '<option value="price_desc" selected>' in page
 
