@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from marketplace.core.errors import N_, DomainError
@@ -46,9 +47,9 @@ def media_root() -> Path:
 def _read_limited(stream, limit: int) -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise UploadRefused(why=f"larger than {limit // (1024 * 1024)} MB")
+        raise UploadRefused(why=_("larger than %(mb)s MB", mb=limit // (1024 * 1024)))
     if not data:
-        raise UploadRefused(why="empty file")
+        raise UploadRefused(why=_("empty file"))
     return data
 
 
@@ -62,9 +63,9 @@ def save_image(stream) -> StoredImage:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise UploadRefused(why="not a JPEG, PNG, WebP or GIF image") from exc
+        raise UploadRefused(why=_("not a JPEG, PNG, WebP or GIF image")) from exc
     if image.format not in IMAGE_FORMATS:
-        raise UploadRefused(why="not a JPEG, PNG, WebP or GIF image")
+        raise UploadRefused(why=_("not a JPEG, PNG, WebP or GIF image"))
     key = secrets.token_hex(16)
     folder = media_root() / "images" / key[:2]
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,7 +95,7 @@ def save_document(stream, filename: str) -> str:
     elif data.startswith(b"\x89PNG\r\n\x1a\n"):
         ext = "png"
     else:
-        raise UploadRefused(why="only PDF, JPEG or PNG documents are accepted")
+        raise UploadRefused(why=_("only PDF, JPEG or PNG documents are accepted"))
     key = f"{secrets.token_hex(16)}.{ext}"
     folder = media_root() / "private"
     folder.mkdir(parents=True, exist_ok=True)
