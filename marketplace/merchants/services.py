@@ -296,13 +296,7 @@ def reject_application(
     reason: str,
     status_url: str,
 ) -> None:
-    _require_open(application)
-    reason = reason.strip()
-    if not reason:
-        raise errors.ReasonRequired()
-    _decide(application, ApplicationStatus.REJECTED, reviewer_id=reviewer_id, reason=reason)
-    session.flush()
-    audit.record(session, "merchant_application.reject", application, reason=reason)
+    reason = _decide_with_reason(session, application, ApplicationStatus.REJECTED, reviewer_id, reason)
     enqueue(
         send_email,
         to=application.email,
@@ -324,13 +318,7 @@ def request_more_information(
     status_url: str,
 ) -> None:
     """Send the application back: the applicant sees ``reason`` and may change the application and resubmit."""
-    _require_open(application)
-    reason = reason.strip()
-    if not reason:
-        raise errors.ReasonRequired()
-    _decide(application, ApplicationStatus.NEEDS_INFO, reviewer_id=reviewer_id, reason=reason)
-    session.flush()
-    audit.record(session, "merchant_application.needs_info", application, reason=reason)
+    reason = _decide_with_reason(session, application, ApplicationStatus.NEEDS_INFO, reviewer_id, reason)
     enqueue(
         send_email,
         to=application.email,
@@ -342,6 +330,25 @@ def request_more_information(
             f"请通过以下链接修改后重新提交：\n{status_url}\n"
         ),
     )
+
+
+def _decide_with_reason(
+    session: Session,
+    application: MerchantApplication,
+    status: ApplicationStatus,
+    reviewer_id: int | None,
+    reason: str,
+) -> str:
+    """Reject or send back an open application; the reason is required and audited. Returns it trimmed."""
+    _require_open(application)
+    reason = reason.strip()
+    if not reason:
+        raise errors.ReasonRequired()
+    _decide(application, status, reviewer_id=reviewer_id, reason=reason)
+    session.flush()
+    action = "reject" if status is ApplicationStatus.REJECTED else "needs_info"
+    audit.record(session, f"merchant_application.{action}", application, reason=reason)
+    return reason
 
 
 # --- shop settings ----------------------------------------------------------------------------
