@@ -25,10 +25,14 @@ from marketplace.merchants.models import (
     ShippingTemplate,
 )
 from marketplace.notifications.models import Notification, SentMessage
+from marketplace.payments.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.reviews.models import Review
 from marketplace.search.models import ListedProduct, SearchLog
 
 __all__ = [
+    "JournalEntry",
+    "JournalLine",
+    "LedgerAccount",
     "Brand",
     "Category",
     "CategoryAttribute",
