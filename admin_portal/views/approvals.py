@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from admin_portal import bp
-from marketplace.catalog import queries, services
+from marketplace.catalog import queries, revisions, services
 from marketplace.core.errors import DomainError
 from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import requires
@@ -73,8 +73,8 @@ def approval_product_reject(product_id: int):
 @requires("catalog.approve")
 def approval_revision(revision_id: int):
     revision = queries.get_revision(db.session, revision_id)
-    live = services.live_snapshot(revision.product)
-    changes = services.diff(live, revision.data)
+    live = revisions.live_snapshot(revision.product)
+    changes = revisions.diff(live, revision.data)
     names = queries.names_for(
         db.session,
         category_ids={live["category_id"], revision.data["category_id"]},
