@@ -7,16 +7,18 @@ test (no rollback-per-test: concurrency tests need committed data and separate c
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import socket
 import tempfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -75,14 +77,25 @@ def _create_postgres_database(admin_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+@functools.cache
 def _redis_url() -> str | None:
+    """Real Redis when it answers, with a database of its own for this worker (None means fakeredis).
+
+    The database number is claimed with ``SET NX`` in database 0, so concurrent test runs on one machine never
+    share (and flush) each other's queues; the claim expires after an hour if a run dies.
+    """
     url = os.environ.get("REDIS_URL")
     if not url and os.environ.get("TEST_EMBEDDED") != "1" and _answers("127.0.0.1", 6379):
         url = "redis://127.0.0.1:6379/0"
     if not url:
         return None
-    index = 1 + zlib.crc32(f"{_run_id()}{_worker()}".encode()) % 15  # a Redis database per worker
-    return urlsplit(url)._replace(path=f"/{index}").geturl()
+    claims = redis.Redis.from_url(urlsplit(url)._replace(path="/0").geturl())
+    owner = f"{_run_id()}:{_worker()}:{os.getpid()}"
+    for index in range(1, 16):
+        if claims.set(f"marketplace:test-redis-db:{index}", owner, nx=True, ex=3600):
+            atexit.register(claims.delete, f"marketplace:test-redis-db:{index}")
+            return urlsplit(url)._replace(path=f"/{index}").geturl()
+    raise RuntimeError("all 15 Redis test databases are claimed by other test runs")
 
 
 def _drop_postgres_database(admin_url: str, url: str) -> None:

@@ -9,8 +9,6 @@ again (idempotently) before each one.
 
 from __future__ import annotations
 
-import os
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from flask import Flask
 from marketplace.app import create_app
 from marketplace.core.audit import SYSTEM, acting_as
 from marketplace.extensions import db
+from tests.conftest import _redis_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,22 +46,6 @@ LOGIN_PATHS = {
     "wms": "/wms/login",
     "storefront": "/login",
 }
-
-
-def _redis_url() -> str | None:
-    """The same Redis database the other tests of this worker use (see tests/conftest.py), or fakeredis."""
-    url = os.environ.get("REDIS_URL")
-    if not url and os.environ.get("TEST_EMBEDDED") != "1":
-        try:
-            with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-                url = "redis://127.0.0.1:6379/0"
-        except OSError:
-            url = None
-    if not url:
-        return None
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    index = 1 + int(worker.removeprefix("gw") or 0) % 15
-    return urlsplit(url)._replace(path=f"/{index}").geturl()
 
 
 @pytest.fixture(scope="session")
