@@ -15,6 +15,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.core.audit import AuditEntry
 from marketplace.core.jobs import OutboxMessage
+from marketplace.crm.models import Address
 from marketplace.identity.models import AdminIpRule, LoginAttempt, Role, User
 from marketplace.inventory.models import StockLevel, StockMovement
 from marketplace.merchants.models import (
@@ -30,6 +31,7 @@ from marketplace.reviews.models import Review
 from marketplace.search.models import ListedProduct, SearchLog
 
 __all__ = [
+    "Address",
     "JournalEntry",
     "JournalLine",
     "LedgerAccount",

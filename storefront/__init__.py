@@ -12,4 +12,4 @@ PORTAL = Portal(
 bp = make_portal(PORTAL, __name__, "")
 register_auth_routes(bp, PORTAL)
 
-from storefront.views import apply, catalog, home, media, members, product, reviews, search, shop  # noqa: E402,F401
+from storefront.views import addresses, apply, catalog, home, media, members, product, reviews, search, shop  # noqa: E402,F401

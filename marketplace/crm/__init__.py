@@ -1,0 +1,1 @@
+"""Shoppers' own data: the address book (and, later, points and member levels)."""
