@@ -19,12 +19,11 @@ from contextlib import contextmanager
 from flask import g, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select
 from webargs.flaskparser import FlaskParser
 
 from marketplace.catalog import queries as catalog_queries
 from marketplace.catalog import services as catalog_services
-from marketplace.catalog.models import Product, ProductStatus, Sku
+from marketplace.catalog.models import Product
 from marketplace.catalog.schemas import (
     PriceUpdateSchema,
     ProductCreateSchema,
@@ -43,8 +42,7 @@ from marketplace.catalog.schemas import (
     product_input,
 )
 from marketplace.catalog.specs import spec_key
-from marketplace.core.errors import NotFound, ValidationFailed
-from marketplace.core.pagination import Page, keyset_page
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.permissions import requires
 from marketplace.extensions import db
 from marketplace.inventory import queries as inventory_queries
@@ -89,43 +87,11 @@ skus_blp = ApiBlueprint(
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-# TODO(catalog): the two lookups below belong in marketplace/catalog/queries.py (not this module's to edit).
-
-
-def _products_page(args: dict) -> Page[Product]:
-    """The key's shop's products (the tenant filter scopes the query), newest first, keyset-paginated."""
-    stmt = select(Product).where(Product.tenant_id == g.tenant_id)
-    if "status" in args:
-        stmt = stmt.where(Product.status == ProductStatus(args["status"]))
-    if "listed" in args:
-        stmt = stmt.where(Product.is_listed.is_(args["listed"]))
-    if "updated_since" in args:
-        stmt = stmt.where(Product.updated_at >= args["updated_since"])
-    if "q" in args:
-        text = args["q"].strip()
-        stmt = stmt.where(
-            or_(
-                Product.title.icontains(text, autoescape=True),
-                Product.id.in_(select(Sku.product_id).where(Sku.code == text)),
-            )
-        )
-    return keyset_page(db.session, stmt, Product.id, args.get("cursor"), size=args["limit"])
-
-
-def _get_sku(sku_id: int) -> Sku:
-    sku = db.session.scalar(select(Sku).where(Sku.id == sku_id))
-    if sku is None:
-        raise NotFound()
-    return sku
 
 
 def _stock(sku_ids: list[int]) -> dict[int, StockNumbers]:
-    on_hand = inventory_queries.on_hand_by_sku(db.session, sku_ids)
-    available = inventory_queries.available_by_sku(db.session, sku_ids)
-    return {
-        sku_id: StockNumbers(on_hand[sku_id], on_hand[sku_id] - available[sku_id], available[sku_id])
-        for sku_id in on_hand
-    }
+    levels = inventory_queries.levels_by_sku(db.session, sku_ids)
+    return {sku_id: StockNumbers(*numbers) for sku_id, numbers in levels.items()}
 
 
 def _view(product: Product) -> ProductView:
@@ -186,7 +152,16 @@ class ProductCollection(MethodView):
         Keyset pagination: pass a response's `next_cursor` as `cursor` to get the next page (at most
         `limit` items, 50 by default, 100 at most); `next_cursor` is null on the last page.
         """
-        page = _products_page(args)
+        page = catalog_queries.api_products(
+            db.session,
+            tenant_id=g.tenant_id,
+            status=args.get("status"),
+            listed=args.get("listed"),
+            updated_since=args.get("updated_since"),
+            q=args.get("q"),
+            cursor=args.get("cursor"),
+            limit=args["limit"],
+        )
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @requires("catalog.edit")
@@ -266,7 +241,7 @@ class SkuStock(MethodView):
 
         409 `stock.insufficient` when the number is below what open orders have reserved.
         """
-        sku = _get_sku(sku_id)
+        sku = catalog_queries.get_sku(db.session, sku_id)
         level = set_on_hand(
             db.session,
             sku_id=sku.id,
@@ -297,7 +272,7 @@ class SkuPrice(MethodView):
         On an approved product the new price waits for the platform's review (202 with the revision's id) and
         the approved price stays on sale meanwhile; otherwise it applies at once.
         """
-        sku = _get_sku(sku_id)
+        sku = catalog_queries.get_sku(db.session, sku_id)
         product = sku.product
         data = _editable(product)
         row = next((s for s in data.skus if spec_key(s.spec_values) == sku.spec_key), None)

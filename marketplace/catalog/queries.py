@@ -326,8 +326,6 @@ def spec_choice(
 
 def on_sale_product(session: Session, product_id: int) -> Product:
     """A product shoppers may see (listed, approved, its shop open); anything else is a 404."""
-    from marketplace.merchants.models import Merchant, MerchantStatus
-
     product = session.scalar(
         select(Product)
         .join(Merchant, Merchant.id == Product.tenant_id)
@@ -341,3 +339,41 @@ def on_sale_product(session: Session, product_id: int) -> Product:
     if product is None:
         raise NotFound()
     return product
+
+
+def api_products(
+    session: Session,
+    *,
+    tenant_id: int,
+    status: str | None = None,
+    listed: bool | None = None,
+    updated_since=None,
+    q: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> Page[Product]:
+    """A shop's products for its API, newest first, keyset-paginated; ``q`` matches a title or an exact SKU code."""
+    stmt = select(Product).where(Product.tenant_id == tenant_id)
+    if status:
+        stmt = stmt.where(Product.status == ProductStatus(status))
+    if listed is not None:
+        stmt = stmt.where(Product.is_listed.is_(listed))
+    if updated_since is not None:
+        stmt = stmt.where(Product.updated_at >= updated_since)
+    if q:
+        text = q.strip()
+        stmt = stmt.where(
+            or_(
+                Product.title.icontains(text, autoescape=True),
+                Product.id.in_(select(Sku.product_id).where(Sku.code == text)),
+            )
+        )
+    return keyset_page(session, stmt, Product.id, cursor, size=limit)
+
+
+def get_sku(session: Session, sku_id: int) -> Sku:
+    """A SKU of the active tenant; another shop's is a 404."""
+    sku = session.scalar(select(Sku).where(Sku.id == sku_id))
+    if sku is None:
+        raise NotFound()
+    return sku

@@ -26,6 +26,18 @@ def available_by_sku(session: Session, sku_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def levels_by_sku(session: Session, sku_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(on hand, reserved, available) of each SKU, in one query."""
+    if not sku_ids:
+        return {}
+    rows = session.execute(
+        select(StockLevel.sku_id, StockLevel.on_hand, StockLevel.reserved, StockLevel.available).where(
+            StockLevel.sku_id.in_(sku_ids)
+        )
+    )
+    return {sku_id: (on_hand, reserved, available) for sku_id, on_hand, reserved, available in rows}
+
+
 def movements(session: Session, sku_ids: list[int], limit: int = 100) -> list[StockMovement]:
     if not sku_ids:
         return []

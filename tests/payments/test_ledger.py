@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +12,7 @@ from marketplace.extensions import db
 from marketplace.payments.errors import InsufficientFunds, UnbalancedEntry
 from marketplace.payments.ledger import account, balance, post
 from marketplace.payments.models import AccountKind, JournalEntry, JournalLine, LedgerAccount
+from tests.concurrency import race
 
 
 def _topped_up(session, code: str, amount: int) -> LedgerAccount:
@@ -73,34 +72,15 @@ def test_concurrent_payments_cannot_spend_one_balance_twice(app, postgres_only):
         _topped_up(db.session, "user:9:balance", 100)
         account(db.session, "payments:holds", AccountKind.PAYMENT_HOLDS)
         db.session.commit()
-    payers = 10
-    start = threading.Barrier(payers)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def pay(payment_id: int) -> None:
-        with app.app_context(), acting_as(SYSTEM):
-            wallet = account(db.session, "user:9:balance", AccountKind.CUSTOMER_BALANCE)
-            holds = account(db.session, "payments:holds", AccountKind.PAYMENT_HOLDS)
-            db.session.commit()
-            start.wait()
-            try:
-                post(db.session, kind="hold", lines=[(wallet, -30), (holds, 30)], payment_id=payment_id)
-                db.session.commit()
-                result = "paid"
-            except InsufficientFunds:
-                db.session.rollback()
-                result = "refused"
-            with lock:
-                outcomes.append(result)
+        wallet = account(db.session, "user:9:balance", AccountKind.CUSTOMER_BALANCE)
+        holds = account(db.session, "payments:holds", AccountKind.PAYMENT_HOLDS)
+        post(db.session, kind="hold", lines=[(wallet, -30), (holds, 30)], payment_id=payment_id)
 
-    threads = [threading.Thread(target=pay, args=(n,)) for n in range(payers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(app, 10, pay, InsufficientFunds)
 
-    assert sorted(outcomes) == ["paid"] * 3 + ["refused"] * 7
+    assert sorted(outcomes) == ["refused"] * 7 + ["won"] * 3
     with app.app_context():
         assert (balance(db.session, "user:9:balance"), balance(db.session, "payments:holds")) == (10, 90)
 
