@@ -390,7 +390,7 @@ def percentile(values: list[float], p: float) -> float:
 def load(
     host: str,
     port: int,
-    path: str,
+    path: str | Callable[[int], str],
     *,
     headers: dict[str, str],
     clients: int,
@@ -399,6 +399,7 @@ def load(
 ) -> LoadResult:
     """GET ``path`` from ``clients`` threads, each on its own keep-alive connection, until ``max_requests``
     are sent or ``max_seconds`` have passed, whichever comes first. A non-200 answer is an error.
+    ``path`` may be a function of the request number, to ask for a different URL each time (no cache hits).
 
     The server may close a connection after each answer (gunicorn's sync worker does); the client then
     reconnects, and the connect time is part of that request's latency.
@@ -413,10 +414,10 @@ def load(
         connection = http.client.HTTPConnection(host, port, timeout=10)
         latencies, statuses = [], Counter()
         try:
-            while next(tickets) < max_requests and time.perf_counter() < deadline:
+            while (n := next(tickets)) < max_requests and time.perf_counter() < deadline:
                 sent = time.perf_counter()
                 try:
-                    connection.request("GET", path, headers=request_headers)
+                    connection.request("GET", path(n) if callable(path) else path, headers=request_headers)
                     response = connection.getresponse()
                     response.read()
                     status: int | str = response.status

@@ -137,7 +137,15 @@ def run() -> list[tuple[str, float, str]]:
 
             top = measure(category)
             # Every request a new price bound that filters nothing: the same page, but never in the cache.
-            uncached = _load_distinct(server, lambda n: f"{category}?max_price={10_000 + n}")
+            uncached = load(
+                server.host,
+                server.port,
+                lambda n: f"{category}?max_price={10_000 + n}",
+                headers={},
+                clients=CLIENTS,
+                max_requests=MAX_REQUESTS,
+                max_seconds=MAX_SECONDS,
+            )
             errors += uncached.errors
             log(NAME, f"GET {category}?max_price=<n> (uncached): {uncached.ok + uncached.errors} requests")
             leaf = measure(f"/c/{leaf_id}")
@@ -191,53 +199,6 @@ def _client_backends() -> list[int]:
             (DATABASE,),
         ).fetchall()
     return [pid for (pid,) in rows]
-
-
-def _load_distinct(
-    server, path_of, *, clients: int = CLIENTS, max_seconds: float = MAX_SECONDS
-) -> LoadResult:
-    """Like ``_support.load``, but request ``path_of(n)`` for the n-th request (bounded by MAX_REQUESTS too)."""
-    import http.client
-    import itertools
-    import threading
-    from collections import Counter
-
-    result = LoadResult()
-    tickets = itertools.count()
-    lock = threading.Lock()
-    start = time.perf_counter()
-    deadline = start + max_seconds
-
-    def client() -> None:
-        connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
-        latencies, statuses = [], Counter()
-        try:
-            while (n := next(tickets)) < MAX_REQUESTS and time.perf_counter() < deadline:
-                sent = time.perf_counter()
-                try:
-                    connection.request("GET", path_of(n), headers={"User-Agent": "marketplace-bench"})
-                    response = connection.getresponse()
-                    response.read()
-                    status: int | str = response.status
-                except (OSError, http.client.HTTPException):
-                    connection.close()
-                    status = "error"
-                if status == 200:
-                    latencies.append(time.perf_counter() - sent)
-                statuses[status] += 1
-        finally:
-            connection.close()
-            with lock:
-                result.latencies.extend(latencies)
-                result.statuses.update(statuses)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=max_seconds + 30)
-    result.elapsed = time.perf_counter() - start
-    return result
 
 
 def _quote(text: str) -> str:
