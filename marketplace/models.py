@@ -13,11 +13,12 @@ from marketplace.catalog.models import (
     Sku,
     Tag,
 )
+from marketplace.checkout.models import CartLine, Checkout
 from marketplace.core.audit import AuditEntry
 from marketplace.core.jobs import OutboxMessage
 from marketplace.crm.models import Address
 from marketplace.identity.models import AdminIpRule, LoginAttempt, Role, User
-from marketplace.inventory.models import StockLevel, StockMovement
+from marketplace.inventory.models import StockLevel, StockMovement, Warehouse
 from marketplace.merchants.models import (
     ApiKey,
     Merchant,
@@ -25,43 +26,81 @@ from marketplace.merchants.models import (
     ShippingRule,
     ShippingTemplate,
 )
-from marketplace.notifications.models import Notification, SentMessage
-from marketplace.payments.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.notifications.models import (
+    Notification,
+    SentMessage,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from marketplace.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderReviewRule,
+    Shipment,
+    ShipmentLine,
+)
+from marketplace.payments.models import (
+    GatewayCallback,
+    GiftCard,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    Payment,
+    PaymentTender,
+    Refund,
+)
 from marketplace.reviews.models import Review
 from marketplace.search.models import ListedProduct, SearchLog
 
 __all__ = [
     "Address",
+    "AdminIpRule",
+    "ApiKey",
+    "AuditEntry",
+    "Brand",
+    "CartLine",
+    "Category",
+    "CategoryAttribute",
+    "Checkout",
+    "GatewayCallback",
+    "GiftCard",
     "JournalEntry",
     "JournalLine",
     "LedgerAccount",
-    "Brand",
-    "Category",
-    "CategoryAttribute",
+    "ListedProduct",
+    "LoginAttempt",
+    "Merchant",
+    "MerchantApplication",
+    "Notification",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderReviewRule",
+    "OutboxMessage",
+    "Payment",
+    "PaymentTender",
     "Product",
     "ProductFacet",
     "ProductImage",
     "ProductImport",
     "ProductRevision",
     "ProductTag",
-    "Sku",
-    "StockLevel",
-    "StockMovement",
-    "Tag",
-    "AdminIpRule",
-    "ApiKey",
-    "AuditEntry",
-    "ListedProduct",
-    "LoginAttempt",
-    "Merchant",
-    "MerchantApplication",
-    "Notification",
-    "OutboxMessage",
+    "Refund",
     "Review",
     "Role",
     "SearchLog",
     "SentMessage",
+    "Shipment",
+    "ShipmentLine",
     "ShippingRule",
     "ShippingTemplate",
+    "Sku",
+    "StockLevel",
+    "StockMovement",
+    "Tag",
     "User",
+    "Warehouse",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

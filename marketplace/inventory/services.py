@@ -6,13 +6,33 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marketplace.inventory.errors import InsufficientStock, InvalidQuantity
-from marketplace.inventory.models import MovementKind, StockLevel, StockMovement
+from marketplace.inventory.models import MovementKind, StockLevel, StockMovement, Warehouse
 
 
-def level_for(session: Session, sku_id: int, tenant_id: int) -> StockLevel:
-    level = session.scalar(select(StockLevel).where(StockLevel.sku_id == sku_id).with_for_update())
+def default_warehouse(session: Session, merchant_id: int) -> Warehouse:
+    """The shop's own warehouse (code ``SHOP-<id>``), created on first use."""
+    code = f"SHOP-{merchant_id}"
+    found = session.scalar(select(Warehouse).where(Warehouse.code == code))
+    if found is None:
+        found = Warehouse(code=code, name=code, merchant_id=merchant_id, address="", is_active=True)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def level_for(session: Session, sku_id: int, tenant_id: int, warehouse_id: int | None = None) -> StockLevel:
+    """The SKU's stock row in ``warehouse_id`` (default: the shop's own warehouse), locked, created empty."""
+    if warehouse_id is None:
+        warehouse_id = default_warehouse(session, tenant_id).id
+    level = session.scalar(
+        select(StockLevel)
+        .where(StockLevel.sku_id == sku_id, StockLevel.warehouse_id == warehouse_id)
+        .with_for_update()
+    )
     if level is None:
-        level = StockLevel(tenant_id=tenant_id, sku_id=sku_id, on_hand=0, reserved=0, available=0)
+        level = StockLevel(
+            tenant_id=tenant_id, sku_id=sku_id, warehouse_id=warehouse_id, on_hand=0, reserved=0, available=0
+        )
         session.add(level)
         session.flush()
     return level

@@ -52,6 +52,9 @@ class Merchant(TimestampMixin, Base):
     return_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     return_phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
     return_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Order push: orders ready to ship are POSTed here, signed with HMAC-SHA256 under ``webhook_secret``.
+    webhook_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    webhook_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     @property
     def audit_tenant_id(self) -> int:

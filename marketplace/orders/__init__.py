@@ -1,0 +1,1 @@
+"""Orders: one per shop per checkout, their lifecycle, history and shipments."""
