@@ -12,10 +12,21 @@ from marketplace.catalog import permissions as catalog_permissions
 from marketplace.core.errors import N_
 from marketplace.identity import permissions as identity_permissions
 from marketplace.identity.models import UserKind
+from marketplace.inventory import permissions as inventory_permissions
 from marketplace.merchants import permissions as merchant_permissions
+from marketplace.orders import permissions as order_permissions
+from marketplace.payments import permissions as payment_permissions
 from marketplace.reviews import permissions as review_permissions
 
-_DOMAINS = (identity_permissions, merchant_permissions, catalog_permissions, review_permissions)
+_DOMAINS = (
+    identity_permissions,
+    merchant_permissions,
+    catalog_permissions,
+    inventory_permissions,
+    order_permissions,
+    payment_permissions,
+    review_permissions,
+)
 
 
 def catalogue(kind: UserKind) -> dict[str, str]:
@@ -48,11 +59,20 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
         ),
         "finance": (
             "Finance",
-            ("dashboard.view", "finance.*", "settlement.*", "orders.view", "merchants.view"),
+            ("dashboard.view", "finance.*", "settlement.*", "payments.*", "orders.view", "merchants.view"),
         ),
         "customer_service": (
             "Customer service",
-            ("dashboard.view", "orders.view", "orders.review", "aftersales.*", "reviews.*", "users.view"),
+            (
+                "dashboard.view",
+                "orders.view",
+                "orders.review",
+                "orders.create",
+                "payments.view",
+                "aftersales.*",
+                "reviews.*",
+                "users.view",
+            ),
         ),
         "content_editor": (N_("Content editor"), ("dashboard.view", "content.*")),
     },
@@ -65,7 +85,7 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
         "finance": (N_("Finance"), ("dashboard.view", "shop.view", "finance.*", "orders.view")),
         "customer_service": (
             N_("Customer service"),
-            ("dashboard.view", "orders.view", "aftersales.*", "reviews.*"),
+            ("dashboard.view", "orders.view", "orders.cancel", "aftersales.*", "reviews.*"),
         ),
     },
     UserKind.WAREHOUSE: {

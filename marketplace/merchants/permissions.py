@@ -14,4 +14,13 @@ MERCHANT = {
 }
 
 # What an API key may be granted: the merchant permissions the API uses.
-API_SCOPES = ("shop.view", "catalog.view", "catalog.edit", "stock.edit")
+API_SCOPES = (
+    "shop.view",
+    "catalog.view",
+    "catalog.edit",
+    "stock.view",
+    "stock.edit",
+    "orders.view",
+    "orders.ship",
+    "orders.cancel",
+)
