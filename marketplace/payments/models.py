@@ -32,6 +32,7 @@ class AccountKind(enum.StrEnum):
     GIFT_CARD = "gift_card"  # the value left on one gift card
     PAYMENT_HOLDS = "payment_holds"  # tenders held for payments not yet captured
     GATEWAY_CLEARING = "gateway_clearing"  # money on its way in from (or back to) the payment gateway
+    SALES_CLEARING = "sales_clearing"  # money paid by shoppers, not yet allocated to the shops' orders
     MERCHANT_PAYABLE = "merchant_payable"  # what the platform owes one shop
     PLATFORM_REVENUE = "platform_revenue"  # commission and fees the platform earned
     POINTS_FUNDING = "points_funding"  # the platform's cost of points redeemed as money
@@ -99,6 +100,7 @@ class PaymentStatus(enum.StrEnum):
     PAID = "paid"  # every tender captured
     FAILED = "failed"  # the gateway refused or the shopper cancelled; holds released
     EXPIRED = "expired"  # not paid in time; holds released
+    CANCELLED = "cancelled"  # the shopper cancelled the unpaid orders; holds released
     REFUNDED = "refunded"  # everything paid has been returned (partial refunds keep PAID)
 
 
