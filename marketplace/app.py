@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from admin_portal import bp as admin_bp
+    from marketplace.web.gateway import bp as gateway_bp
     from marketplace.web.site import bp as site_bp
     from merchant_portal import bp as merchant_bp
     from merchant_portal.api import register_api
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from wms_portal import bp as wms_bp
 
     app.register_blueprint(site_bp)
+    app.register_blueprint(gateway_bp)  # payment callbacks (CSRF-exempt, signed) and the simulated hosted page
     app.register_blueprint(admin_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(wms_bp)

@@ -13,6 +13,7 @@ from typing import Any
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105 - development default, refused in production
+DEV_GATEWAY_SECRET = "dev-only-gateway-secret-not-for-production"  # noqa: S105 - refused in production
 
 
 class ConfigError(RuntimeError):
@@ -41,12 +42,14 @@ def load_config() -> dict[str, Any]:
     database_url = os.environ.get("DATABASE_URL", "").strip()
     redis_url = os.environ.get("REDIS_URL", "").strip()
     secret_key = os.environ.get("SECRET_KEY", "").strip()
+    gateway_secret = os.environ.get("GATEWAY_SECRET", "").strip()
 
     if env == "production":
         missing = [
             name
             for name, value in (
                 ("SECRET_KEY", secret_key),
+                ("GATEWAY_SECRET", gateway_secret),
                 ("DATABASE_URL", database_url),
                 ("REDIS_URL", redis_url),
                 ("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", "").strip()),
@@ -61,6 +64,8 @@ def load_config() -> dict[str, Any]:
             )
         if len(secret_key) < 32 or secret_key == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must be a random string of at least 32 characters in production")
+        if len(gateway_secret) < 32 or gateway_secret == DEV_GATEWAY_SECRET:
+            raise ConfigError("GATEWAY_SECRET must be a random string of at least 32 characters in production")
     if database_url.startswith("postgres://"):
         raise ConfigError("DATABASE_URL must use the postgresql+psycopg:// scheme, not postgres://")
     if database_url.startswith("postgresql://"):
@@ -108,6 +113,11 @@ def load_config() -> dict[str, Any]:
         "STOREFRONT_CACHE_SECONDS": _env_int("STOREFRONT_CACHE_SECONDS", 60),
         # Webhook targets on loopback/private ranges are refused (SSRF) unless a test allows loopback.
         "WEBHOOK_ALLOW_LOOPBACK": _env_bool(os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0")),
+        # The payment gateway signs its callbacks with this (HMAC-SHA256); older than the window = refused.
+        "GATEWAY_SECRET": gateway_secret or DEV_GATEWAY_SECRET,
+        "GATEWAY_REPLAY_WINDOW_SECONDS": _env_int("GATEWAY_REPLAY_WINDOW_SECONDS", 300),
+        # Points redeemed as money: this many points make one yuan.
+        "POINTS_PER_YUAN": _env_int("POINTS_PER_YUAN", 100),
         "API_TITLE": "Marketplace merchant API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -10,22 +10,52 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketplace.payments.errors import InsufficientFunds, UnbalancedEntry
 from marketplace.payments.models import AccountKind, JournalEntry, JournalLine, LedgerAccount
 
-NEGATIVE_ALLOWED = {AccountKind.GATEWAY_CLEARING, AccountKind.POINTS_FUNDING}
+# Accounts that mirror value outside the ledger (the gateway, the platform's own funds, what was issued) and so
+# may run negative; holders' accounts (a shopper's balance, a gift card, holds, clearing) never may.
+NEGATIVE_ALLOWED = {
+    AccountKind.GATEWAY_CLEARING,
+    AccountKind.POINTS_FUNDING,
+    AccountKind.PLATFORM_FUNDING,
+    AccountKind.POINTS_ISSUED,
+    AccountKind.GIFT_CARD_ISSUED,
+}
+POINTS = "PTS"
+POINTS_KINDS = {AccountKind.CUSTOMER_POINTS, AccountKind.POINTS_HOLDS, AccountKind.POINTS_ISSUED}
+
+
+def currency_of(kind: AccountKind) -> str:
+    """Points are their own unit and never mix with money; every other account is in money (CNY)."""
+    return POINTS if kind in POINTS_KINDS else "CNY"
 
 
 def account(session: Session, code: str, kind: AccountKind) -> LedgerAccount:
-    """The account with ``code``, created empty on first use."""
+    """The account with ``code``, created empty on first use (safe when two transactions create it at once)."""
     found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
     if found is None:
-        found = LedgerAccount(code=code, kind=kind, balance=0, allow_negative=kind in NEGATIVE_ALLOWED)
-        session.add(found)
-        session.flush()
+        values = {
+            "code": code,
+            "kind": kind,
+            "currency": currency_of(kind),
+            "balance": 0,
+            "allow_negative": kind in NEGATIVE_ALLOWED,
+        }
+        upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
+            session.get_bind().dialect.name
+        )
+        if upsert is None:
+            session.execute(insert(LedgerAccount).values(values))
+        else:
+            session.execute(
+                upsert(LedgerAccount).values(values).on_conflict_do_nothing(index_elements=["code"])
+            )
+        found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
     return found
 
 
@@ -40,11 +70,13 @@ def post(
 ) -> JournalEntry:
     """Write one entry. Refused whole (nothing changes) if unbalanced or if an account would go below zero."""
     per_account: dict[int, int] = defaultdict(int)
+    per_currency: dict[str, int] = defaultdict(int)
     for ledger_account, amount in lines:
         per_account[ledger_account.id] += amount
-    total = sum(per_account.values())
-    if total != 0:
-        raise UnbalancedEntry(total=total)
+        per_currency[ledger_account.currency] += amount
+    for total in per_currency.values():  # money and points each balance on their own
+        if total != 0:
+            raise UnbalancedEntry(total=total)
     names = {a.id: a.code for a, _amount in lines}
     for account_id in sorted(per_account):
         amount = per_account[account_id]

@@ -36,6 +36,7 @@ class AccountKind(enum.StrEnum):
     MERCHANT_PAYABLE = "merchant_payable"  # what the platform owes one shop
     PLATFORM_REVENUE = "platform_revenue"  # commission and fees the platform earned
     POINTS_FUNDING = "points_funding"  # the platform's cost of points redeemed as money
+    PLATFORM_FUNDING = "platform_funding"  # the platform's own money put into shoppers' balances (top-ups)
     # Points are counted in points (currency "PTS"), never mixed with money: they balance among themselves.
     CUSTOMER_POINTS = "customer_points"  # a shopper's points
     POINTS_HOLDS = "points_holds"  # points held for payments not yet captured

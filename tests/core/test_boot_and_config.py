@@ -20,10 +20,13 @@ def test_embedded_default_uses_sqlite_and_in_process_jobs(monkeypatch):
     assert app.extensions["rq_async"] is False
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "GATEWAY_SECRET", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL"]
+)
 def test_production_refuses_to_start_without_a_setting(monkeypatch, missing):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("GATEWAY_SECRET", "g" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app@db/app")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
@@ -36,6 +39,7 @@ def test_production_refuses_to_start_without_a_setting(monkeypatch, missing):
 def test_production_refuses_a_short_secret(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "short")
+    monkeypatch.setenv("GATEWAY_SECRET", "g" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app@db/app")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
@@ -47,6 +51,7 @@ def test_production_refuses_a_short_secret(monkeypatch):
 def test_production_sets_secure_cookies(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("GATEWAY_SECRET", "g" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@db/app")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
