@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     import marketplace.core.audit  # noqa: F401 - installs the audit listener
     import marketplace.core.tenancy  # noqa: F401 - installs the tenant filter
     import marketplace.models  # noqa: F401 - complete metadata for migrations
+    import marketplace.orders.receivers  # noqa: F401 - orders react to payment signals
     from marketplace.core import jobs
     from marketplace.extensions import api, babel, csrf, db, htmx, login_manager, migrate
     from marketplace.web.i18n import select_locale

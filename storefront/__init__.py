@@ -12,4 +12,18 @@ PORTAL = Portal(
 bp = make_portal(PORTAL, __name__, "")
 register_auth_routes(bp, PORTAL)
 
-from storefront.views import addresses, apply, catalog, home, media, members, product, reviews, search, shop  # noqa: E402,F401
+from storefront.views import (  # noqa: E402,F401
+    addresses,
+    apply,
+    cart,
+    catalog,
+    checkout,
+    home,
+    media,
+    members,
+    orders,
+    product,
+    reviews,
+    search,
+    shop,
+)

@@ -30,7 +30,9 @@ class AddressMissing(DomainError):
 class PriceChanged(DomainError):
     code = "checkout.price_changed"
     status = 409
-    message = N_("Prices or shipping changed since you opened this page: the total is now {total}. Please confirm.")
+    message = N_(
+        "Prices or shipping changed since you opened this page: the total is now {total}. Please confirm."
+    )
 
 
 class LinesUnavailable(DomainError):

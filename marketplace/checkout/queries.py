@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.catalog.models import Product, ProductStatus, Sku
 from marketplace.checkout.cart import CartOwner
 from marketplace.checkout.models import CartLine
+from marketplace.core.errors import NotFound
 from marketplace.crm.models import Address
 from marketplace.inventory.queries import available_by_sku
 from marketplace.merchants.models import Merchant, MerchantStatus
 from marketplace.merchants.queries import default_shipping_template
 from marketplace.merchants.services import quote_shipping
+from marketplace.orders.models import Order
+from marketplace.payments.models import Payment
 
 
 @dataclass
@@ -106,9 +109,7 @@ def _problem(sku: Sku, product: Product, merchant: Merchant, available: int, qua
 
 def cart_view(session: Session, owner: CartOwner) -> CartView:
     """The cart in four queries (lines with SKUs, products, shops, stock), grouped by shop in the order added."""
-    lines = session.scalars(
-        select(CartLine).where(owner.clause()).order_by(CartLine.id)
-    ).all()
+    lines = session.scalars(select(CartLine).where(owner.clause()).order_by(CartLine.id)).all()
     if not lines:
         return CartView([])
     skus = {
@@ -119,7 +120,9 @@ def cart_view(session: Session, owner: CartOwner) -> CartView:
     }
     merchants = {
         m.id: m
-        for m in session.scalars(select(Merchant).where(Merchant.id.in_({s.tenant_id for s in skus.values()})))
+        for m in session.scalars(
+            select(Merchant).where(Merchant.id.in_({s.tenant_id for s in skus.values()}))
+        )
     }
     available = available_by_sku(session, list(skus))
     groups: dict[int, ShopGroup] = {}
@@ -127,7 +130,9 @@ def cart_view(session: Session, owner: CartOwner) -> CartView:
         sku = skus[line.sku_id]
         merchant = merchants[sku.tenant_id]
         left = available.get(sku.id, 0)
-        item = CartItem(line, sku, sku.product, left, _problem(sku, sku.product, merchant, left, line.quantity))
+        item = CartItem(
+            line, sku, sku.product, left, _problem(sku, sku.product, merchant, left, line.quantity)
+        )
         groups.setdefault(merchant.id, ShopGroup(merchant)).items.append(item)
     return CartView(list(groups.values()))
 
@@ -183,3 +188,19 @@ def quote(session: Session, owner: CartOwner, address: Address | None) -> Checko
             fee = quote_shipping(template, address.province, weight, group.goods_amount)
         shops.append(ShopQuote(group, fee, template.name if template else ""))
     return CheckoutQuote(shops, cart)
+
+
+def placed_orders(session: Session, shopper_id: int, payment_number: str) -> tuple[Payment, list[Order]]:
+    """A payment of this shopper and the orders it pays; anyone else's is a 404."""
+    payment = session.scalar(
+        select(Payment).where(Payment.number == payment_number, Payment.shopper_id == shopper_id)
+    )
+    if payment is None:
+        raise NotFound()
+    placed = session.scalars(
+        select(Order)
+        .where(Order.payment_id == payment.id)
+        .options(selectinload(Order.lines))
+        .order_by(Order.id)
+    ).all()
+    return payment, list(placed)

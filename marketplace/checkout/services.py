@@ -30,7 +30,11 @@ from marketplace.payments import services as payments
 from marketplace.payments.models import Payment, TenderKind, TenderStatus
 from marketplace.payments.services import TenderRequest
 
-PROBLEM_LABELS = {"unavailable": "no longer on sale", "sold_out": "sold out", "short": "only {available} left"}
+PROBLEM_LABELS = {
+    "unavailable": "no longer on sale",
+    "sold_out": "sold out",
+    "short": "only {available} left",
+}
 
 
 @dataclass
@@ -54,7 +58,9 @@ class CheckoutResult:
 
     @property
     def awaiting_gateway(self) -> bool:
-        return any(t.kind is TenderKind.GATEWAY and t.status is TenderStatus.AWAITING for t in self.payment.tenders)
+        return any(
+            t.kind is TenderKind.GATEWAY and t.status is TenderStatus.AWAITING for t in self.payment.tenders
+        )
 
 
 def _existing(session: Session, shopper_id: int | None, key: str) -> CheckoutResult | None:
@@ -252,10 +258,14 @@ def place_orders(
     )
     if not _claim(session, checkout):
         return _existing(session, shopper_id, key).orders
-    result = _place(session, checkout, drafts, shopper_id=shopper_id, channel=channel, actor=actor, tenders=[])
+    result = _place(
+        session, checkout, drafts, shopper_id=shopper_id, channel=channel, actor=actor, tenders=[]
+    )
     orders.reserve_stock(session, result.orders, actor=actor)
     if settle == "free":
         payments.capture_payment(session, result.payment)
     elif settle == "paid_offline":
-        payments.capture_payment(session, result.payment, provider_txn_id=f"offline:{external_reference or key}")
+        payments.capture_payment(
+            session, result.payment, provider_txn_id=f"offline:{external_reference or key}"
+        )
     return result.orders

@@ -272,7 +272,9 @@ def reserve_stock(session: Session, orders: Iterable[Order], *, actor: OrderActo
 
     Call it last in the transaction (the stock rows are the hot rows) and commit right after.
     """
-    lines = sorted((line for order in orders for line in order.lines), key=lambda line: (line.sku_id, line.id))
+    lines = sorted(
+        (line for order in orders for line in order.lines), key=lambda line: (line.sku_id, line.id)
+    )
     for line in lines:
         level = stock.reserve(session, sku_id=line.sku_id, quantity=line.quantity, order_id=line.order_id)
         line.warehouse_id = level.warehouse_id
@@ -411,16 +413,26 @@ def ship_order(
         if qty > lines[line_id].open_quantity:
             raise ShipQuantityTooLarge(line=lines[line_id].title, open=lines[line_id].open_quantity)
     shipment = Shipment(
-        tenant_id=order.tenant_id, order_id=order.id, carrier=carrier[:50], waybill_no=waybill_no[:64], actor_id=actor.id
+        tenant_id=order.tenant_id,
+        order_id=order.id,
+        carrier=carrier[:50],
+        waybill_no=waybill_no[:64],
+        actor_id=actor.id,
     )
     session.add(shipment)
     session.flush()
     for line_id, qty in sorted(wanted.items()):
         line = lines[line_id]
-        stock.ship(session, sku_id=line.sku_id, quantity=qty, order_id=order.id, warehouse_id=line.warehouse_id)
+        stock.ship(
+            session, sku_id=line.sku_id, quantity=qty, order_id=order.id, warehouse_id=line.warehouse_id
+        )
         line.shipped_quantity += qty
         shipment.warehouse_id = shipment.warehouse_id or line.warehouse_id
-        session.add(ShipmentLine(tenant_id=order.tenant_id, shipment_id=shipment.id, order_line_id=line.id, quantity=qty))
+        session.add(
+            ShipmentLine(
+                tenant_id=order.tenant_id, shipment_id=shipment.id, order_line_id=line.id, quantity=qty
+            )
+        )
     everything = all(line.open_quantity == 0 for line in order.lines)
     _transition(
         session, order, "ship" if everything else "ship_part", actor=actor, reason=f"{carrier} {waybill_no}"
@@ -495,7 +507,9 @@ def cancel_order(session: Session, order: Order, *, actor: OrderActor, reason: s
     if order.status is OrderStatus.PENDING_PAYMENT:
         payment = _locked_payment(session, order.payment_id)
         if payment is not None and payment.status is PaymentStatus.PENDING:
-            payments.release_payment(session, payment, status=PaymentStatus.CANCELLED, reason=reason, notify=False)
+            payments.release_payment(
+                session, payment, status=PaymentStatus.CANCELLED, reason=reason, notify=False
+            )
         _cancel_unpaid(session, _unpaid_orders(session, order), actor=actor, reason=reason)
         return order
     _release_stock(session, order, reason=reason)
@@ -515,7 +529,10 @@ def _locked_payment(session: Session, payment_id: int | None) -> Payment | None:
     if payment_id is None:
         return None
     return session.scalars(
-        select(Payment).where(Payment.id == payment_id).with_for_update().execution_options(populate_existing=True)
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
 
 
@@ -576,7 +593,9 @@ def expire_unpaid(session: Session, *, now: datetime | None = None, limit: int =
             ).one_or_none()
             if payment is None or payment.status is not PaymentStatus.PENDING:
                 continue  # being paid right now, or already settled one way or the other
-            payments.release_payment(session, payment, status=PaymentStatus.EXPIRED, reason="timeout", notify=False)
+            payments.release_payment(
+                session, payment, status=PaymentStatus.EXPIRED, reason="timeout", notify=False
+            )
         orders = session.scalars(
             select(Order)
             .where(

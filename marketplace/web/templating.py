@@ -52,6 +52,33 @@ LABELS = {
     "shopper": _l("Shoppers"),
     "system": _l("System"),
     "anonymous": _l("Anonymous"),
+    # orders
+    "pending_payment": _l("Awaiting payment"),
+    "paid": _l("Paid"),
+    "under_review": _l("Under review"),
+    "awaiting_shipment": _l("Awaiting shipment"),
+    "partially_shipped": _l("Partially shipped"),
+    "shipped": _l("Shipped"),
+    "received": _l("Received"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+    "closed": _l("Closed"),
+    "storefront": _l("Storefront"),
+    "phone": _l("Phone order"),
+    "group_buy": _l("Group buy"),
+    "gift": _l("Gift order"),
+    # payments
+    "gift_card": _l("Gift card"),
+    "points": _l("Points"),
+    "balance": _l("Balance"),
+    "gateway": _l("Online payment"),
+    "held": _l("Held"),
+    "awaiting": _l("Awaiting"),
+    "captured": _l("Captured"),
+    "released": _l("Released"),
+    "failed": _l("Failed"),
+    "expired": _l("Expired"),
+    "refunded": _l("Refunded"),
 }
 
 
