@@ -148,7 +148,7 @@ def checkout_submit():
 
 def after_checkout_url(payment) -> str:
     """The gateway's hosted page when something is left to pay there, else the confirmation."""
-    done = url_for("storefront.checkout_done", number=payment.number, _external=True)
+    done = url_for("storefront.checkout_done", number=payment.number)
     return gateway_page_url(payment, done) or done
 
 
