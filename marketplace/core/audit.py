@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from marketplace.core.db import Base, BigId, UTCDateTime, utcnow
 
 AUDITED_KINDS = frozenset({"staff", "merchant", "warehouse", "system"})
-SECRET_FIELDS = frozenset({"password_hash", "key_hash", "secret", "token_hash", "pin_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "key_hash", "secret", "token_hash", "pin_hash", "webhook_secret"})
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,8 @@ def run_outbox_job(outbox_id: int) -> str:
                 message.last_error = traceback.format_exc(limit=5)[-4000:]
                 session.commit()
             raise
+        if g.pop("outbox_pending", False):
+            dispatch_after_commit()  # jobs this one enqueued (a webhook delivery) go now, not at the next sweep
         return "done"
 
 
