@@ -335,8 +335,13 @@ def _insert_catalogue(session, shops, leaves, brands) -> None:
             SELECT p.id, p.tenant_id, 'P' || p.id || '-' || g, json_build_object('颜色', ({colours})[g]),
                    '颜色:' || ({colours})[g], p.min_price + (g - 1) * 500, 200, true, g - 1
             FROM products p CROSS JOIN generate_series(1, {SKUS_PER_PRODUCT}) AS g""",
-        """INSERT INTO stock_levels (sku_id, tenant_id, on_hand, reserved, available, low_stock_threshold)
-            SELECT id, tenant_id, id % 40, 0, id % 40, 0 FROM skus""",
+        """INSERT INTO warehouses (code, name, merchant_id, address, is_active, created_at, updated_at)
+            SELECT 'SHOP-' || id, name, id, '', true, now(), now() FROM merchants
+            ON CONFLICT (code) DO NOTHING""",
+        """INSERT INTO stock_levels (sku_id, tenant_id, warehouse_id, on_hand, reserved, available,
+                                    low_stock_threshold)
+            SELECT s.id, s.tenant_id, w.id, s.id % 40, 0, s.id % 40, 0
+            FROM skus s JOIN warehouses w ON w.code = 'SHOP-' || s.tenant_id""",
         f"""INSERT INTO product_facets (product_id, tenant_id, name, value)
             SELECT p.id, p.tenant_id, '颜色', ({colours})[g]
             FROM products p CROSS JOIN generate_series(1, {SKUS_PER_PRODUCT}) AS g

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.import_format import MAX_SPECS, escape_cell, headers
 from marketplace.catalog.models import Brand, Product, ProductTag, Sku, Tag
 from marketplace.inventory.models import StockLevel
+from marketplace.inventory.queries import default_warehouse_id
 
 BATCH = 500
 
@@ -33,6 +34,8 @@ def export_rows(session: Session, *, tenant_id: int, language: str = "zh") -> It
     yield headers(language)
     brands: dict[int, str] = {}
     last_id = 0
+    # Stock is the shop's own warehouse's, where an import puts it: an export imported again changes nothing.
+    warehouse_id = default_warehouse_id(session, tenant_id)
     while True:
         products = session.execute(
             select(
@@ -63,7 +66,7 @@ def export_rows(session: Session, *, tenant_id: int, language: str = "zh") -> It
                 Sku.market_price,
                 StockLevel.on_hand,
             )
-            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+            .outerjoin(StockLevel, and_(StockLevel.sku_id == Sku.id, StockLevel.warehouse_id == warehouse_id))
             .where(Sku.tenant_id == tenant_id, Sku.product_id.in_(ids), Sku.is_active.is_(True))
             .order_by(Sku.product_id, Sku.position, Sku.id)
         ):

@@ -13,6 +13,7 @@ from marketplace.catalog.models import Product, ProductStatus, ProductTag, Sku, 
 from marketplace.catalog.richtext import sanitise
 from marketplace.core.db import utcnow
 from marketplace.inventory.models import MovementKind, StockLevel, StockMovement
+from marketplace.inventory.services import default_warehouse
 
 CHUNK_ROWS = 5000  # SKUs written per chunk; progress moves after each
 IMPORT_REASON = "product import"
@@ -83,6 +84,7 @@ class _Writer:
         self.actor_id = actor_id
         self.lookups = lookups
         self.tag_ids: dict[str, int] = {}
+        self.warehouse_id = default_warehouse(session, tenant_id).id  # imported stock is in the shop's own
 
     def write(self, chunk: list[ProductDraft]) -> None:
         raise NotImplementedError
@@ -164,15 +166,16 @@ class CoreWriter(_Writer):
         session.execute(
             insert(StockLevel.__table__),
             [
-                {"tenant_id": tenant_id, "sku_id": sku_id, "on_hand": stock, "reserved": 0, "available": stock,
-                 "low_stock_threshold": 0}
+                {"tenant_id": tenant_id, "sku_id": sku_id, "warehouse_id": self.warehouse_id, "on_hand": stock,
+                 "reserved": 0, "available": stock, "low_stock_threshold": 0, "low_stock_alerted": False}
                 for sku_id, stock in zip(sku_ids, stocks, strict=True)
             ],
         )  # fmt: skip
         session.execute(
             insert(StockMovement.__table__),
             [
-                {"tenant_id": tenant_id, "sku_id": sku_id, "kind": MovementKind.IMPORT, "on_hand_delta": stock,
+                {"tenant_id": tenant_id, "sku_id": sku_id, "warehouse_id": self.warehouse_id,
+                 "kind": MovementKind.IMPORT, "on_hand_delta": stock,
                  "reserved_delta": 0, "available_before": 0, "available_after": stock, "reason": IMPORT_REASON,
                  "actor_id": self.actor_id, "order_id": None, "created_at": now}
                 for sku_id, stock in zip(sku_ids, stocks, strict=True)
@@ -207,11 +210,12 @@ _MOVE = (
     SELECT id, %(tenant)s, product_id, code, barcode, spec_values::json, spec_key, price, market_price, 0, true,
         position, now(), now()
     FROM _import_skus ORDER BY id""",
-    """INSERT INTO stock_levels (tenant_id, sku_id, on_hand, reserved, available, low_stock_threshold)
-    SELECT %(tenant)s, id, stock, 0, stock, 0 FROM _import_skus ORDER BY id""",
-    """INSERT INTO stock_movements (tenant_id, sku_id, kind, on_hand_delta, reserved_delta, available_before,
-        available_after, reason, actor_id, order_id, created_at)
-    SELECT %(tenant)s, id, %(kind)s, stock, 0, 0, stock, %(reason)s, %(actor)s, NULL, now()
+    """INSERT INTO stock_levels (tenant_id, sku_id, warehouse_id, on_hand, reserved, available,
+        low_stock_threshold, low_stock_alerted)
+    SELECT %(tenant)s, id, %(warehouse)s, stock, 0, stock, 0, false FROM _import_skus ORDER BY id""",
+    """INSERT INTO stock_movements (tenant_id, sku_id, warehouse_id, kind, on_hand_delta, reserved_delta,
+        available_before, available_after, reason, actor_id, order_id, created_at)
+    SELECT %(tenant)s, id, %(warehouse)s, %(kind)s, stock, 0, 0, stock, %(reason)s, %(actor)s, NULL, now()
     FROM _import_skus ORDER BY id""",
     """INSERT INTO product_tags (tenant_id, product_id, tag_id)
     SELECT %(tenant)s, product_id, tag_id FROM _import_tags""",
@@ -235,6 +239,7 @@ class CopyWriter(_Writer):
             "kind": MovementKind.IMPORT.name,
             "reason": IMPORT_REASON,
             "actor": actor_id,
+            "warehouse": self.warehouse_id,
         }
 
     def _ids(self, cursor, table: str, count: int) -> list[int]:

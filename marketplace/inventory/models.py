@@ -51,6 +51,10 @@ class Warehouse(TimestampMixin, Base):
         return f"<Warehouse {self.code}>"
 
 
+# The most units one number may say (the stock columns are 32-bit integers); the services refuse more.
+MAX_UNITS = 1_000_000_000
+
+
 class StockLevel(TenantScoped, Base):
     __tablename__ = "stock_levels"
     __audit__ = False  # every change is a StockMovement row, which is the audit trail of stock
