@@ -21,6 +21,7 @@ install_nav(
     [
         NavItem("admin.dashboard", _l("Dashboard"), "dashboard.view"),
         NavItem("admin.merchants_list", _l("Merchants"), "merchants.view"),
+        NavItem("admin.orders_list", _l("Orders"), "orders.view"),
         NavItem("admin.applications_list", _l("Shop applications"), "merchants.view"),
         NavItem("admin.approvals_list", _l("Product approval"), "catalog.approve"),
         NavItem("admin.categories_list", _l("Categories"), "catalog.view"),
@@ -44,6 +45,9 @@ from admin_portal.views import (  # noqa: E402,F401
     ip_rules,
     jobs,
     merchants,
+    order_entry,
+    order_review_rules,
+    orders,
     reviews,
     roles,
     users,

@@ -252,6 +252,8 @@ def upgrade():
         batch_op.create_index('ix_orders_status_pay_deadline', ['status', 'pay_deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_orders_tenant_id_id', ['tenant_id', 'id'], unique=False)
+        batch_op.create_index('ix_orders_unseen_created_at_id', ['created_at', 'id'], unique=False, postgresql_where=sa.text('admin_seen_at IS NULL AND deleted_at IS NULL'), sqlite_where=sa.text('admin_seen_at IS NULL AND deleted_at IS NULL'))
+        batch_op.create_index('ix_orders_invalid_created_at_id', ['created_at', 'id'], unique=False, postgresql_where=sa.text('invalid_at IS NOT NULL'), sqlite_where=sa.text('invalid_at IS NOT NULL'))
 
     op.create_table('payment_tenders',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -459,6 +461,8 @@ def downgrade():
 
     op.drop_table('payment_tenders')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_invalid_created_at_id')
+        batch_op.drop_index('ix_orders_unseen_created_at_id')
         batch_op.drop_index('ix_orders_tenant_id_id')
         batch_op.drop_index(batch_op.f('ix_orders_tenant_id'))
         batch_op.drop_index('ix_orders_status_pay_deadline')
