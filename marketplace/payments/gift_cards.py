@@ -15,7 +15,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -207,7 +207,7 @@ def _count_pin_failure(session: Session, card: GiftCard) -> int:
                 if sqlite:
                     conn.rollback()
                     conn.exec_driver_sql("PRAGMA busy_timeout = 5000")
-    except DBAPIError:
+    except (DBAPIError, NoResultFound):  # locked out, or the card is not committed yet (same transaction)
         card.failed_pin_attempts += 1
         session.flush()
         return card.failed_pin_attempts
