@@ -21,14 +21,17 @@ install_nav(
     [
         NavItem("merchant.dashboard", _l("Dashboard"), "dashboard.view"),
         NavItem("merchant.products_list", _l("Products"), "catalog.view"),
+        NavItem("merchant.orders_list", _l("Orders"), "orders.view"),
         NavItem("merchant.imports_page", _l("Import / export"), "catalog.import"),
         NavItem("merchant.reviews_list", _l("Reviews"), "reviews.reply"),
         NavItem("merchant.shop_settings", _l("Shop settings"), "shop.view"),
         NavItem("merchant.shipping_templates_list", _l("Shipping templates"), "shop.view"),
         NavItem("merchant.staff_list", _l("Sub-accounts"), "subaccounts.manage"),
         NavItem("merchant.api_keys_list", _l("API keys"), "api_keys.manage"),
+        NavItem("merchant.webhook_settings", _l("Order webhook"), "webhooks.manage"),
         NavItem("merchant.audit_list", _l("Audit log"), "audit.view"),
     ],
 )
 
 from merchant_portal.views import api_keys, audit, dashboard, imports, products, reviews, shop, staff  # noqa: E402,F401
+from merchant_portal.views import notifications, orders, webhooks  # noqa: E402,F401
