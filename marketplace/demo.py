@@ -78,6 +78,7 @@ def seed(session: Session) -> None:
     session.flush()
     seed_catalogue(session)
     seed_shops(session)
+    seed_wallet(session)
 
 
 # --- the demo catalogue: so the storefront is not empty ------------------------------------------
@@ -318,4 +319,36 @@ def seed_shops(session: Session) -> None:
             licence_document_key=save_document(io.BytesIO(DEMO_LICENCE_PDF), "licence.pdf"),
             status_url_prefix="http://127.0.0.1:5000/apply/",
         )
+    session.flush()
+
+
+# --- the demo wallet: money, points and a gift card to pay with ----------------------------------
+
+DEMO_GIFT_CARD = ("GC-DEMO-0001", "246810", 20_000)  # code, PIN, value in fen (¥200)
+
+
+def seed_wallet(session: Session) -> None:
+    """shopper@demo.test gets ¥500 on the balance and 2,000 points; one gift card worth ¥200 exists."""
+    from datetime import timedelta
+
+    from marketplace.core.db import utcnow
+    from marketplace.payments import accounts
+    from marketplace.payments.gift_cards import create_gift_card
+    from marketplace.payments.models import GiftCard, LedgerAccount
+    from marketplace.payments.wallet import grant_points, top_up_balance
+
+    shopper = _user(session, UserKind.SHOPPER, "shopper@demo.test")
+    if shopper is not None:
+        has = session.scalars(
+            select(LedgerAccount.code).where(
+                LedgerAccount.code.in_([accounts.balance_code(shopper.id), accounts.points_code(shopper.id)])
+            )
+        ).all()
+        if accounts.balance_code(shopper.id) not in has:
+            top_up_balance(session, user_id=shopper.id, amount=50_000, reason="demo wallet", actor_id=None)
+        if accounts.points_code(shopper.id) not in has:
+            grant_points(session, user_id=shopper.id, points=2_000, reason="demo wallet", actor_id=None)
+    code, pin, value = DEMO_GIFT_CARD
+    if session.scalar(select(GiftCard.id).where(GiftCard.code == code)) is None:
+        create_gift_card(session, code=code, pin=pin, value=value, expires_at=utcnow() + timedelta(days=365))
     session.flush()

@@ -26,4 +26,5 @@ from storefront.views import (  # noqa: E402,F401
     reviews,
     search,
     shop,
+    wallet,
 )

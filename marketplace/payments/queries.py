@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.core.errors import NotFound
 from marketplace.core.pagination import Page, keyset_page
 from marketplace.payments import accounts
 from marketplace.payments.callbacks import HANDLED
-from marketplace.payments.ledger import balance
 from marketplace.payments.models import (
     GatewayCallback,
     GiftCard,
@@ -37,6 +36,14 @@ def payment_by_number(session: Session, number: str) -> Payment | None:
     return session.scalar(
         select(Payment).where(Payment.number == number.strip()).options(selectinload(Payment.tenders))
     )
+
+
+def payment_ids(session: Session, numbers: list[str]) -> dict[str, int]:
+    """Payment number → id for the numbers given (one query, for links from a list)."""
+    wanted = {n for n in numbers if n}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Payment.number, Payment.id).where(Payment.number.in_(wanted))).all())
 
 
 def list_payments(session: Session, *, search: str = "", status: str = "", before: int | None = None) -> Page:
@@ -175,14 +182,3 @@ def wallet(session: Session, user_id: int) -> Wallet:
         points_value=points_value(points),
         gift_cards=[GiftCardRow(card, balances.get(card.account_code, 0)) for card in cards],
     )
-
-
-def account_balance(session: Session, code: str) -> int:
-    return balance(session, code)
-
-
-def search_accounts(session: Session, search: str, limit: int = 50) -> list[LedgerAccount]:
-    stmt = select(LedgerAccount).order_by(LedgerAccount.code).limit(limit)
-    if search.strip():
-        stmt = stmt.where(or_(LedgerAccount.code.like(f"%{search.strip()}%")))
-    return list(session.scalars(stmt))

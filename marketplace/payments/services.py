@@ -299,6 +299,7 @@ def capture_payment(session: Session, payment: Payment, *, provider_txn_id: str 
     awaiting = [t for t in payment.tenders if t.status is TenderStatus.AWAITING]
     if awaiting and not provider_txn_id:
         raise GatewayNotPaid(number=payment.number)
+    provider_txn_id = provider_txn_id[:64] if provider_txn_id else None
     clearing = accounts.platform(session, AccountKind.SALES_CLEARING)
     memo = f"payment {payment.number}"
     for tender in payment.tenders:
