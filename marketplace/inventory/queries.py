@@ -214,7 +214,7 @@ def _attach_levels(
     if warehouse_id is not None:
         stmt = stmt.where(StockLevel.warehouse_id == warehouse_id)
     by_sku: dict[int, list[LevelRow]] = {}
-    for level, warehouse in session.execute(stmt).tuples():
+    for level, warehouse in session.execute(stmt):
         by_sku.setdefault(level.sku_id, []).append(
             LevelRow(
                 level_id=level.id,

@@ -30,14 +30,15 @@ from marketplace.inventory.errors import (
 from marketplace.inventory.models import MAX_UNITS, MovementKind, StockLevel, StockMovement, Warehouse
 from marketplace.inventory.tasks import send_low_stock_alert
 
+PLATFORM_CODE = "PLATFORM"
+
 # The catalogue imports inventory (a product's editor sets its stock), so inventory reads the SKU's code by
 # table name instead of importing the catalogue's models.
 _SKUS = table("skus", column("id"), column("code"))
 
 
-def default_warehouse(session: Session, merchant_id: int) -> Warehouse:
-    """The shop's own warehouse (code ``SHOP-<id>``), created on first use (two first uses at once are fine)."""
-    code = f"SHOP-{merchant_id}"
+def _warehouse(session: Session, code: str, name: str, merchant_id: int | None) -> Warehouse:
+    """The warehouse with ``code``, created on first use (two first uses at once are fine)."""
     found = session.scalar(select(Warehouse).where(Warehouse.code == code))
     if found is None:
         if session.get_bind().dialect.name == "postgresql":
@@ -47,12 +48,22 @@ def default_warehouse(session: Session, merchant_id: int) -> Warehouse:
         now = utcnow()
         session.execute(
             dialect_insert(Warehouse.__table__)
-            .values(code=code, name=code, merchant_id=merchant_id, address="", is_active=True,
+            .values(code=code, name=name, merchant_id=merchant_id, address="", is_active=True,
                     created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["code"])
         )  # fmt: skip
         found = session.scalar(select(Warehouse).where(Warehouse.code == code))
     return found
+
+
+def default_warehouse(session: Session, merchant_id: int) -> Warehouse:
+    """The shop's own warehouse (code ``SHOP-<id>``), created on first use."""
+    return _warehouse(session, f"SHOP-{merchant_id}", f"SHOP-{merchant_id}", merchant_id)
+
+
+def platform_warehouse(session: Session) -> Warehouse:
+    """The platform's warehouse (code ``PLATFORM``) that the WMS runs, created on first use."""
+    return _warehouse(session, PLATFORM_CODE, "Platform warehouse", None)
 
 
 def level_for(session: Session, sku_id: int, tenant_id: int, warehouse_id: int | None = None) -> StockLevel:

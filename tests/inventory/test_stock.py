@@ -15,6 +15,7 @@ from marketplace.inventory.models import MovementKind, StockLevel, StockMovement
 from marketplace.inventory.services import (
     adjust,
     default_warehouse,
+    platform_warehouse,
     release,
     reserve,
     set_on_hand,
@@ -50,11 +51,7 @@ def _sku_with_stock(app, stock: int, *, code: str = "HOT-1", contact: str = "") 
 def _platform_stock(app, sku_id: int, shop_id: int, units: int) -> int:
     """The platform warehouse (created here: tests empty every table) receives ``units`` of the SKU."""
     with app.app_context(), acting_as(SYSTEM):
-        platform = db.session.scalar(select(Warehouse).where(Warehouse.code == "PLATFORM"))
-        if platform is None:
-            platform = Warehouse(code="PLATFORM", name="Platform warehouse", merchant_id=None)
-            db.session.add(platform)
-            db.session.flush()
+        platform = platform_warehouse(db.session)
         set_on_hand(
             db.session, sku_id=sku_id, tenant_id=shop_id, quantity=units, kind=MovementKind.RECEIVE,
             reason="inbound", warehouse_id=platform.id,
