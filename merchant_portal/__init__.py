@@ -21,6 +21,7 @@ install_nav(
     [
         NavItem("merchant.dashboard", _l("Dashboard"), "dashboard.view"),
         NavItem("merchant.products_list", _l("Products"), "catalog.view"),
+        NavItem("merchant.stock_list", _l("Stock"), "stock.view"),
         NavItem("merchant.orders_list", _l("Orders"), "orders.view"),
         NavItem("merchant.imports_page", _l("Import / export"), "catalog.import"),
         NavItem("merchant.reviews_list", _l("Reviews"), "reviews.reply"),
@@ -34,4 +35,5 @@ install_nav(
 )
 
 from merchant_portal.views import api_keys, audit, dashboard, imports, products, reviews, shop, staff  # noqa: E402,F401
+from merchant_portal.views import stock  # noqa: E402,F401
 from merchant_portal.views import notifications, orders, webhooks  # noqa: E402,F401
