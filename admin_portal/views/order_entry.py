@@ -21,9 +21,10 @@ from marketplace.merchants.queries import merchant_names
 from marketplace.merchants.regions import province_choices, province_label
 from marketplace.orders import entry, group_buy
 from marketplace.orders.models import OrderChannel
-from marketplace.orders.services import OrderActor
+from marketplace.orders.services import DeliveryAddress, OrderActor
 
 LINE_ROWS = 6
+UNCHECKED_ADDRESS = DeliveryAddress(recipient="", phone="", province="", city="", detail="")
 
 
 def _problems(exc: entry.EntryRefused) -> dict[str, list[str]]:
@@ -112,16 +113,15 @@ def _submit(mode: str):
         return _entry_page(mode, status=422, lookup_error=_("Find the shopper first."))
     address, errors = _delivery(shopper)
     drafts = []
-    try:
-        if address is not None:
-            drafts = entry.build_drafts(
-                db.session,
-                _wanted(),
-                address=address,
-                gift=gift,
-                note=request.form.get("note", ""),
-                email=shopper.email,
-            )
+    try:  # the lines are checked even when the address is not, so every problem shows at once
+        drafts = entry.build_drafts(
+            db.session,
+            _wanted(),
+            address=address or UNCHECKED_ADDRESS,
+            gift=gift,
+            note=request.form.get("note", ""),
+            email=shopper.email,
+        )
     except entry.EntryRefused as exc:
         errors.update(_problems(exc))
     if errors:
