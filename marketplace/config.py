@@ -118,6 +118,10 @@ def load_config() -> dict[str, Any]:
         "GATEWAY_REPLAY_WINDOW_SECONDS": _env_int("GATEWAY_REPLAY_WINDOW_SECONDS", 300),
         # Points redeemed as money: this many points make one yuan.
         "POINTS_PER_YUAN": _env_int("POINTS_PER_YUAN", 100),
+        # Unpaid orders are cancelled (stock and held tenders released) after this many minutes.
+        "ORDER_PAYMENT_TIMEOUT_MINUTES": _env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30),
+        # Received orders complete (and their after-sales window starts) after this many days.
+        "ORDER_AUTO_COMPLETE_DAYS": _env_int("ORDER_AUTO_COMPLETE_DAYS", 7),
         "API_TITLE": "Marketplace merchant API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

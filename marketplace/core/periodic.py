@@ -32,5 +32,9 @@ def purge_old_login_attempts(days: int = 90) -> int:
 
 
 def register_periodic_jobs(cron: CronScheduler) -> None:
+    from marketplace.orders.tasks import cancel_expired_orders, complete_received_orders
+
+    cron.register(cancel_expired_orders, queue_name="order_push", interval=60, job_timeout=300)
+    cron.register(complete_received_orders, queue_name="order_push", cron="7 * * * *", job_timeout=600)
     cron.register(dispatch_pending_outbox, queue_name="notifications", interval=5, job_timeout=60)
     cron.register(purge_old_login_attempts, queue_name="notifications", cron="17 3 * * *", job_timeout=300)
