@@ -27,7 +27,7 @@ SIGNED_IN_REDIRECTS = {
     "storefront.register": "/",
 }
 # htmx endpoints that answer with a piece of a page, not a whole one.
-FRAGMENTS = {"merchant.product_spec_fields"}
+FRAGMENTS = {"merchant.product_spec_fields", "merchant.notifications_badge"}
 LOCALES = ["zh_Hans", "en"]
 
 
