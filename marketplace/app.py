@@ -77,7 +77,9 @@ def register_blueprints(app: Flask) -> None:
     from wms_portal import bp as wms_bp
 
     app.register_blueprint(site_bp)
-    app.register_blueprint(gateway_bp)  # payment callbacks (CSRF-exempt, signed) and the simulated hosted page
+    app.register_blueprint(
+        gateway_bp
+    )  # payment callbacks (CSRF-exempt, signed) and the simulated hosted page
     app.register_blueprint(admin_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(wms_bp)
@@ -95,6 +97,13 @@ def register_request_hooks(app: Flask) -> None:
         # Context variables outlive a request in a threaded server; start every request clean.
         _current_tenant.set(None)
         set_actor(None)
+
+    if not app.extensions["rq_async"] and not app.testing:
+        from marketplace.core.periodic import run_sweeps_when_due
+
+        # Embedded mode has no scheduler process: the web process runs the order sweeps itself, at most once
+        # a minute, before a request (so a newcomer's demo still times out unpaid orders).
+        app.before_request(run_sweeps_when_due)
 
     @app.teardown_request
     def end_clean(exc) -> None:

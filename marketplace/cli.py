@@ -31,11 +31,13 @@ def seed_roles() -> None:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo shops and accounts of DESIGN.md (idempotent) and print them."""
+    from marketplace.core.jobs import dispatch_after_commit
     from marketplace.demo import DEMO_ACCOUNTS, seed
 
     with acting_as(SYSTEM):
         seed(db.session)
         db.session.commit()
+    dispatch_after_commit()  # the demo orders' pushes to the shops
     click.echo("Demo accounts (demo data only):")
     for portal, email, password, what in DEMO_ACCOUNTS:
         click.echo(f"  {portal:<10} {email:<22} {password:<20} {what}")

@@ -79,6 +79,7 @@ def seed(session: Session) -> None:
     seed_catalogue(session)
     seed_shops(session)
     seed_wallet(session)
+    seed_orders(session)
 
 
 # --- the demo catalogue: so the storefront is not empty ------------------------------------------
@@ -352,3 +353,46 @@ def seed_wallet(session: Session) -> None:
     if session.scalar(select(GiftCard.id).where(GiftCard.code == code)) is None:
         create_gift_card(session, code=code, pin=pin, value=value, expires_at=utcnow() + timedelta(days=365))
     session.flush()
+
+
+def seed_orders(session: Session) -> None:
+    """The demo shopper's address, one paid checkout across both shops and one unpaid order, so the order
+    pages of every portal have something to show. Only when the shopper has no orders yet."""
+    from marketplace.catalog.models import Product, Sku
+    from marketplace.checkout import cart
+    from marketplace.checkout.queries import quote
+    from marketplace.checkout.services import CheckoutRequest, place_checkout
+    from marketplace.crm.models import Address
+    from marketplace.crm.services import AddressInput, save_address
+    from marketplace.orders.models import Order
+    from marketplace.payments.services import capture_payment
+
+    shopper = _user(session, UserKind.SHOPPER, "shopper@demo.test")
+    if shopper is None or session.scalar(select(Order.id).where(Order.shopper_id == shopper.id).limit(1)):
+        return
+    address = session.scalar(select(Address).where(Address.user_id == shopper.id).limit(1))
+    if address is None:
+        data = AddressInput(
+            recipient="张伟", phone="13800138000", province="330000", city="杭州市", district="西湖区",
+            detail="文三路 90 号 3 幢 501", postal_code="310012", is_default=True,
+        )  # fmt: skip
+        address = save_address(session, user_id=shopper.id, data=data)
+
+    def first_sku(slug: str, position: int = 0) -> int:
+        merchant_id = session.scalar(select(Merchant.id).where(Merchant.slug == slug))
+        return session.scalars(
+            select(Sku.id)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Product.tenant_id == merchant_id)
+            .order_by(Product.id, Sku.position)
+        ).all()[position]
+
+    owner = cart.CartOwner(user_id=shopper.id)
+    for slug, position in (("green-hill-tea", 0), ("geek-digital", 0)):
+        cart.add_line(session, owner, sku_id=first_sku(slug, position), quantity=1)
+    request = CheckoutRequest(address.id, "demo-paid", quote(session, owner, address).total_amount)
+    paid = place_checkout(session, shopper=shopper, request=request)
+    capture_payment(session, paid.payment, provider_txn_id="demo-gateway-0001")
+    cart.add_line(session, owner, sku_id=first_sku("green-hill-tea", 2), quantity=2)
+    request = CheckoutRequest(address.id, "demo-unpaid", quote(session, owner, address).total_amount)
+    place_checkout(session, shopper=shopper, request=request)

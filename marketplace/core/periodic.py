@@ -31,6 +31,24 @@ def purge_old_login_attempts(days: int = 90) -> int:
         return result.rowcount or 0
 
 
+SWEEP_EVERY = timedelta(minutes=1)
+_last_sweep: dict[str, object] = {}
+
+
+def run_sweeps_when_due() -> None:
+    """Embedded mode only: the order sweeps, in this process, when a minute has passed since the last run."""
+    from marketplace.core.db import utcnow
+    from marketplace.orders.tasks import cancel_expired_orders, complete_received_orders
+
+    now = utcnow()
+    last = _last_sweep.get("at")
+    if last is not None and now - last < SWEEP_EVERY:
+        return
+    _last_sweep["at"] = now
+    cancel_expired_orders()
+    complete_received_orders()
+
+
 def register_periodic_jobs(cron: CronScheduler) -> None:
     from marketplace.orders.tasks import cancel_expired_orders, complete_received_orders
 
