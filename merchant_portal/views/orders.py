@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +20,7 @@ from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
 from marketplace.merchants.queries import get_merchant
+from marketplace.merchants.regions import province_label
 from marketplace.orders import queries, services
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.queries import OrderFilters
@@ -75,8 +77,16 @@ def _filters() -> OrderFilters:
     )
 
 
+def _province(code: str) -> str:
+    return province_label(code, str(get_locale() or "zh_Hans")) if code else ""
+
+
 def _labels() -> dict:
-    return {"status_labels": services.STATUS_LABELS, "action_labels": services.ACTION_LABELS}
+    return {
+        "status_labels": services.STATUS_LABELS,
+        "action_labels": services.ACTION_LABELS,
+        "province_label": _province,
+    }
 
 
 @bp.get("/orders")
@@ -231,7 +241,10 @@ def order_ship(order_id: int):
 def order_packing_slip(order_id: int):
     order = _order(order_id)
     return render_template(
-        "merchant/orders/packing_slip.html", order=order, shop=get_merchant(db.session, g.tenant_id)
+        "merchant/orders/packing_slip.html",
+        order=order,
+        shop=get_merchant(db.session, g.tenant_id),
+        province_label=_province,
     )
 
 
