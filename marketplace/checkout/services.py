@@ -21,6 +21,7 @@ from marketplace.checkout.errors import CartEmpty, LinesUnavailable, NotFreeOfCh
 from marketplace.checkout.models import Checkout
 from marketplace.checkout.queries import CheckoutQuote, quote
 from marketplace.core.db import Money, utcnow
+from marketplace.core.errors import DomainError
 from marketplace.crm.queries import get_address
 from marketplace.identity.models import User
 from marketplace.orders import services as orders
@@ -29,6 +30,43 @@ from marketplace.orders.services import DeliveryAddress, Invoice, LineDraft, Ord
 from marketplace.payments import services as payments
 from marketplace.payments.models import Payment, TenderKind, TenderStatus
 from marketplace.payments.services import TenderRequest
+
+
+@dataclass
+class TenderPreview:
+    """How the total would be split, for the checkout summary; nothing is held until the order is placed."""
+
+    lines: list[tuple[TenderKind, int]]
+    online: int  # left for the gateway
+    error: str = ""
+
+
+def preview_tenders(
+    session: Session, *, shopper_id: int, total: int, tenders: list[TenderRequest]
+) -> TenderPreview:
+    """Apply the requested tenders in order against ``total`` as open_payment would (gift card up to its balance,
+    points by the conversion rate, balance as asked), each capped by what is still left."""
+    from marketplace.payments.gift_cards import check_gift_card
+    from marketplace.payments.queries import wallet
+
+    mine = wallet(session, shopper_id)
+    left, lines = total, []
+    try:
+        for tender in tenders:
+            if tender.kind is TenderKind.GIFT_CARD:
+                _card, available = check_gift_card(session, code=tender.code, pin=tender.pin)
+            elif tender.kind is TenderKind.POINTS:
+                available = payments.points_value(min(tender.points or 0, mine.points))
+            else:
+                available = min(tender.amount or 0, mine.balance)
+            used = min(available, left)
+            if used:
+                lines.append((tender.kind, used))
+                left -= used
+    except DomainError as exc:
+        return TenderPreview(lines, left, exc.text)
+    return TenderPreview(lines, left)
+
 
 PROBLEM_LABELS = {
     "unavailable": "no longer on sale",

@@ -17,7 +17,7 @@ from flask_login import current_user
 from marketplace.checkout.cart import CartOwner
 from marketplace.checkout.errors import PriceChanged
 from marketplace.checkout.queries import placed_orders, quote
-from marketplace.checkout.services import CheckoutRequest, place_checkout
+from marketplace.checkout.services import CheckoutRequest, TenderPreview, place_checkout, preview_tenders
 from marketplace.core.db import Money
 from marketplace.core.errors import DomainError
 from marketplace.core.permissions import LOGIN_ONLY, requires
@@ -55,6 +55,13 @@ def _render(values: dict, error: str = "", status: int = 200):
         if htmx and htmx.target == "checkout-summary"
         else "storefront/checkout/page.html"
     )
+    try:
+        tenders = preview_tenders(
+            db.session, shopper_id=current_user.id, total=current.total_amount, tenders=_tenders(values)
+        )
+    except DomainError as exc:
+        tenders = TenderPreview([], current.total_amount, exc.text)
+    db.session.commit()  # a wrong gift card PIN counts, even in a preview
     return render_template(
         template,
         quote=current,
@@ -65,6 +72,7 @@ def _render(values: dict, error: str = "", status: int = 200):
         values=values,
         idempotency_key=values.get("idempotency_key") or secrets.token_hex(16),
         error=error,
+        tenders=tenders,
     ), status
 
 

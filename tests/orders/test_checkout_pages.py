@@ -133,3 +133,28 @@ def test_checkout_refuses_a_bad_gift_card_pin_and_changes_nothing(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 0
         assert len(_cart_line_ids(app, shopper.id)) == 1
+
+
+def test_the_summary_shows_each_tender_and_what_is_left_to_pay_online(app):
+    from marketplace.core.audit import SYSTEM, acting_as
+    from marketplace.payments.wallet import grant_points, top_up_balance
+
+    sku = stocked_sku(app, make_merchant(app), price=5000, stock=5)
+    shopper, address_id = shopper_with_address(app)
+    with app.app_context(), acting_as(SYSTEM):
+        top_up_balance(db.session, user_id=shopper.id, amount=1000, reason="test", actor_id=None)
+        grant_points(db.session, user_id=shopper.id, points=800, reason="test", actor_id=None)
+        db.session.commit()
+    browser = english_client(app)
+    login(browser, shopper)
+    browser.post("/cart/add", data={"sku_id": sku, "quantity": "1"})
+    summary = browser.get(
+        f"/checkout?address_id={address_id}&points=500&balance=20.00",
+        headers={**HX, "HX-Target": "checkout-summary"},
+    ).get_data(as_text=True)
+    assert summary.lstrip().startswith("{#") or 'id="checkout-summary"' in summary[:300]
+    total = int(re.search(r'name="expected_total" value="(\d+)"', summary).group(1))
+    assert "Points</th><td class=\"num\">−¥5.00" in summary  # 500 points at 100 a yuan
+    assert "Balance</th><td class=\"num\">−¥10.00" in summary  # capped by what the shopper has
+    online = re.search(r"To pay online</th><td class=\"num\"><strong>¥([\d.,]+)", summary).group(1)
+    assert int(round(float(online.replace(",", "")) * 100)) == total - 500 - 1000
