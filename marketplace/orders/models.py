@@ -60,6 +60,7 @@ class Order(TenantScoped, TimestampMixin, Base):
         Index("ix_orders_created_at_id", "created_at", "id"),
         Index("ix_orders_status_created_at", "status", "created_at"),
         Index("ix_orders_phone", "phone"),
+        Index("ix_orders_recipient", "recipient"),  # the admin OMS's customer search
         Index("ix_orders_status_pay_deadline", "status", "pay_deadline"),
         # The admin OMS's "new" and "invalid" tabs, newest first: small partial indexes, so the tabs stay one
         # short index walk however many orders were seen long ago.
