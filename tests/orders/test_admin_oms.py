@@ -24,6 +24,7 @@ from tests.orders.oms_helpers import (
     mark_invalid,
     order,
     placed_at,
+    set_columns,
     staff_client,
 )
 from tests.orders.order_helpers import place, place_paid, shopper_with_address, stocked_sku
@@ -233,3 +234,20 @@ def test_the_order_page_shows_lines_history_payment_ledger_and_shipments(app):
         assert sum(line.amount for line in detail.ledger) == 0  # whole entries only: each balances
         assert [e.action for e in detail.order.events][:1] == ["placed"]
         assert detail.order.events[-1].to_status == "shipped"
+
+
+def test_timed_out_and_completed_tabs(app, shop_orders):
+    o1, o2, o3 = shop_orders["o1"], shop_orders["o2"], shop_orders["o3"]
+    complete(app, o2)
+    set_columns(app, o1, pay_deadline=datetime(2024, 1, 10, 8, 30, tzinfo=UTC))
+    with app.app_context(), acting_as(SYSTEM):
+        assert services.expire_unpaid(db.session) == 1  # o1's deadline passed
+        services.cancel_order(
+            db.session, db.session.get(Order, o3), actor=services.SYSTEM, reason="changed my mind"
+        )
+        db.session.commit()
+    client, _staff = staff_client(app)
+
+    assert listed(client.get("/admin/orders?tab=timeout").text) == [o1]
+    assert listed(client.get("/admin/orders?tab=completed").text) == [o2]
+    assert listed(client.get("/admin/orders?status=cancelled").text) == [o3, o1]
