@@ -359,7 +359,7 @@ def sign_in(session: HttpSession, login_path: str, email: str, password: str) ->
 
 @dataclass
 class LoadResult:
-    latencies: list[float] = field(default_factory=list)  # seconds, successful (200) responses only
+    latencies: list[float] = field(default_factory=list)  # seconds, successful (200: see load) answers only
     statuses: Counter = field(default_factory=Counter)  # status code, or "error" for a failed connection
     elapsed: float = 0.0
 
@@ -369,7 +369,7 @@ class LoadResult:
 
     @property
     def errors(self) -> int:
-        return sum(self.statuses.values()) - self.statuses.get(200, 0)
+        return sum(self.statuses.values()) - self.ok
 
     @property
     def rps(self) -> float:
@@ -396,10 +396,15 @@ def load(
     clients: int,
     max_requests: int,
     max_seconds: float,
+    method: str = "GET",
+    body: Callable[[int], tuple[bytes, dict[str, str]]] | None = None,
+    ok_statuses: tuple[int, ...] = (200,),
 ) -> LoadResult:
     """GET ``path`` from ``clients`` threads, each on its own keep-alive connection, until ``max_requests``
     are sent or ``max_seconds`` have passed, whichever comes first. A non-200 answer is an error.
     ``path`` may be a function of the request number, to ask for a different URL each time (no cache hits).
+    For other methods, ``body(n)`` gives request n's body and its own headers (e.g. a form and the session
+    cookie of one shopper), and ``ok_statuses`` the answers that count as successful (e.g. 302 and 409).
 
     The server may close a connection after each answer (gunicorn's sync worker does); the client then
     reconnects, and the connect time is part of that request's latency.
@@ -415,16 +420,22 @@ def load(
         latencies, statuses = [], Counter()
         try:
             while (n := next(tickets)) < max_requests and time.perf_counter() < deadline:
+                payload, own_headers = body(n) if body is not None else (None, {})
                 sent = time.perf_counter()
                 try:
-                    connection.request("GET", path(n) if callable(path) else path, headers=request_headers)
+                    connection.request(
+                        method,
+                        path(n) if callable(path) else path,
+                        body=payload,
+                        headers={**request_headers, **own_headers},
+                    )
                     response = connection.getresponse()
                     response.read()
                     status: int | str = response.status
                 except (OSError, http.client.HTTPException):
                     connection.close()
                     status = "error"
-                if status == 200:
+                if status in ok_statuses:
                     latencies.append(time.perf_counter() - sent)
                 statuses[status] += 1
         finally:
