@@ -1,8 +1,9 @@
 """Changes of stock, per SKU per warehouse. Each one writes a StockMovement; none can make a level negative.
 
 Order-driven changes (:func:`reserve`, :func:`release`, :func:`ship`) are one conditional
-``UPDATE ... WHERE every column stays >= 0 ... RETURNING`` each, checked by its row count: no read-then-write,
-so two buyers of the last unit cannot both win. The merchant's own changes (:func:`set_on_hand`,
+``UPDATE ... WHERE every column stays >= 0 ... RETURNING`` on one warehouse's row, checked by its row count: no
+read-then-write, so two buyers of the last unit cannot both win. A reservation that names no warehouse tries the
+warehouses that hold enough, one such UPDATE each, until one succeeds; a failed attempt changes nothing. The merchant's own changes (:func:`set_on_hand`,
 :func:`adjust`, :func:`set_threshold`) lock the row (``SELECT ... FOR UPDATE``) and check it first, so a
 refusal changes nothing and says why.
 
