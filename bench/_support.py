@@ -130,6 +130,7 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         SECRET_KEY=secrets.token_urlsafe(36),
+        GATEWAY_SECRET=secrets.token_urlsafe(36),  # required in production (marketplace/config.py)
         PUBLIC_BASE_URL="http://127.0.0.1",
         SECURE_COOKIES="0",  # plain HTTP on loopback; the cookies must come back
         FLASK_APP="wsgi.py",

@@ -89,7 +89,7 @@ def run() -> Figures:
     main: Figures = []
     extra: Figures = []
     with scratch_redis(REDIS_URL) as redis_url, fresh_database(DATABASE) as database_url:
-        env = {**production_env(database_url, redis_url), "GATEWAY_SECRET": secrets.token_urlsafe(36)}
+        env = production_env(database_url, redis_url)
         started = time.monotonic()
         app = _app(env)
         sale = _populate(app)
