@@ -65,7 +65,9 @@ def load_config() -> dict[str, Any]:
         if len(secret_key) < 32 or secret_key == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must be a random string of at least 32 characters in production")
         if len(gateway_secret) < 32 or gateway_secret == DEV_GATEWAY_SECRET:
-            raise ConfigError("GATEWAY_SECRET must be a random string of at least 32 characters in production")
+            raise ConfigError(
+                "GATEWAY_SECRET must be a random string of at least 32 characters in production"
+            )
     if database_url.startswith("postgres://"):
         raise ConfigError("DATABASE_URL must use the postgresql+psycopg:// scheme, not postgres://")
     if database_url.startswith("postgresql://"):

@@ -34,6 +34,17 @@ install_nav(
     ],
 )
 
-from merchant_portal.views import api_keys, audit, dashboard, imports, products, reviews, shop, staff  # noqa: E402,F401
-from merchant_portal.views import stock  # noqa: E402,F401
-from merchant_portal.views import notifications, orders, webhooks  # noqa: E402,F401
+from merchant_portal.views import (  # noqa: E402,F401  # noqa: E402,F401
+    api_keys,
+    audit,
+    dashboard,
+    imports,
+    notifications,
+    orders,
+    products,
+    reviews,
+    shop,
+    staff,
+    stock,  # noqa: E402,F401
+    webhooks,
+)

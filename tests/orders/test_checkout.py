@@ -34,10 +34,14 @@ def test_two_shops_one_checkout_makes_two_orders_and_one_payment(app):
         orders = db.session.scalars(select(Order).where(Order.id.in_(placed.order_ids))).all()
         assert len(orders) == 2 and len({o.tenant_id for o in orders}) == 2
         assert {o.goods_amount for o in orders} == {5000, 1200}
-        assert all(o.status is OrderStatus.PENDING_PAYMENT and o.payment_id == placed.payment_id for o in orders)
+        assert all(
+            o.status is OrderStatus.PENDING_PAYMENT and o.payment_id == placed.payment_id for o in orders
+        )
         payment = db.session.get(Payment, placed.payment_id)
         assert payment.amount == sum(o.total_amount for o in orders)
-        assert db.session.scalar(select(func.count()).select_from(CartLine)) == 0  # bought lines leave the cart
+        assert (
+            db.session.scalar(select(func.count()).select_from(CartLine)) == 0
+        )  # bought lines leave the cart
     assert _available(app, tea) == 3 and _available(app, cups) == 4
 
     pay(app, placed.payment_id)
@@ -65,7 +69,9 @@ def _submit(app, shopper, address_id, expected_total):
             return place_checkout(
                 db.session,
                 shopper=user,
-                request=CheckoutRequest(address_id=address_id, idempotency_key="k", expected_total=expected_total),
+                request=CheckoutRequest(
+                    address_id=address_id, idempotency_key="k", expected_total=expected_total
+                ),
             )
         finally:
             db.session.rollback()

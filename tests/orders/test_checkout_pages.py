@@ -50,7 +50,9 @@ def test_quantity_change_and_removal_with_htmx_rerender_the_cart(app):
     assert page.startswith('<div id="cart"') or 'id="cart"' in page[:200]
     assert "¥30.00" in page
 
-    refused = browser.post(f"/cart/lines/{line_id}", data={"quantity": "0"}, headers=HX).get_data(as_text=True)
+    refused = browser.post(f"/cart/lines/{line_id}", data={"quantity": "0"}, headers=HX).get_data(
+        as_text=True
+    )
     assert "Quantity must be between 1 and 999" in refused
     with app.app_context():
         assert db.session.get(CartLine, line_id).quantity == 3  # nothing changed
@@ -154,7 +156,7 @@ def test_the_summary_shows_each_tender_and_what_is_left_to_pay_online(app):
     ).get_data(as_text=True)
     assert summary.lstrip().startswith("{#") or 'id="checkout-summary"' in summary[:300]
     total = int(re.search(r'name="expected_total" value="(\d+)"', summary).group(1))
-    assert "Points</th><td class=\"num\">−¥5.00" in summary  # 500 points at 100 a yuan
-    assert "Balance</th><td class=\"num\">−¥10.00" in summary  # capped by what the shopper has
+    assert 'Points</th><td class="num">−¥5.00' in summary  # 500 points at 100 a yuan
+    assert 'Balance</th><td class="num">−¥10.00' in summary  # capped by what the shopper has
     online = re.search(r"To pay online</th><td class=\"num\"><strong>¥([\d.,]+)", summary).group(1)
     assert int(round(float(online.replace(",", "")) * 100)) == total - 500 - 1000
