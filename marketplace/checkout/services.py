@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from marketplace.checkout.cart import CartOwner, remove_bought
 from marketplace.checkout.errors import CartEmpty, LinesUnavailable, NotFreeOfCharge, PriceChanged
 from marketplace.checkout.models import Checkout
-from marketplace.checkout.queries import CheckoutQuote, quote
+from marketplace.checkout.queries import CheckoutQuote, Shortage, quote, shortages
 from marketplace.core.db import Money, utcnow
 from marketplace.core.errors import DomainError
 from marketplace.crm.queries import get_address
@@ -139,13 +139,19 @@ def _line_drafts(shop) -> list[LineDraft]:
     ]
 
 
-def _check_quote(current: CheckoutQuote, expected_total: int) -> None:
-    if current.cart.problems:
+def _refuse_shortages(found: list[Shortage]) -> None:
+    if found:
         details = "; ".join(
-            f"{item.product.title} ({PROBLEM_LABELS[item.problem].format(available=item.available)})"
-            for item in current.cart.problems
+            f"{item.title} ({PROBLEM_LABELS[item.problem].format(available=item.available)})"
+            for item in found
         )
         raise LinesUnavailable(details=details)
+
+
+def _check_quote(current: CheckoutQuote, expected_total: int) -> None:
+    _refuse_shortages(
+        [Shortage(item.product.title, item.problem, item.available) for item in current.cart.problems]
+    )
     if not current.shops:
         raise CartEmpty()
     if current.total_amount != expected_total:
@@ -166,6 +172,7 @@ def place_checkout(session: Session, *, shopper: User, request: CheckoutRequest)
     if seen is not None:
         return seen
     owner = CartOwner(user_id=shopper.id)
+    _refuse_shortages(shortages(session, owner))  # the cheap answer first: most flash-sale buyers get this
     address = get_address(session, shopper.id, request.address_id)
     current = quote(session, owner, address)
     _check_quote(current, request.expected_total)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.checkout.cart import CartOwner
-from marketplace.checkout.errors import PriceChanged
+from marketplace.checkout.errors import LinesUnavailable, PriceChanged
 from marketplace.checkout.queries import placed_orders, quote
 from marketplace.checkout.services import CheckoutRequest, TenderPreview, place_checkout, preview_tenders
 from marketplace.core.db import Money
@@ -147,6 +147,9 @@ def checkout_submit():
     except PriceChanged as exc:
         db.session.rollback()
         return _render(values | {"expected_total": str(exc.facts["amount"])}, exc.text, 409)
+    except LinesUnavailable as exc:
+        db.session.rollback()  # a short page, not the whole checkout again: in a sale most buyers land here
+        return render_template("storefront/checkout/unavailable.html", error=exc.text), exc.status
     except DomainError as exc:
         db.session.rollback()
         return _render(values, exc.text, exc.status)
