@@ -20,8 +20,8 @@ from marketplace.identity.models import User, UserKind
 from marketplace.merchants.queries import merchant_names
 from marketplace.merchants.regions import province_choices, province_label
 from marketplace.orders import entry, group_buy
+from marketplace.orders.drafts import DeliveryAddress, OrderActor
 from marketplace.orders.models import OrderChannel
-from marketplace.orders.services import DeliveryAddress, OrderActor
 
 LINE_ROWS = 6
 UNCHECKED_ADDRESS = DeliveryAddress(recipient="", phone="", province="", city="", detail="")

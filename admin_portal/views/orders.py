@@ -20,9 +20,9 @@ from marketplace.extensions import db, htmx
 from marketplace.merchants.queries import merchant_names
 from marketplace.merchants.regions import province_label
 from marketplace.orders import oms, queries, services
+from marketplace.orders.drafts import OrderActor
 from marketplace.orders.models import OrderChannel, OrderStatus
-from marketplace.orders.services import STATUS_LABELS, OrderActor
-from marketplace.orders.states import may
+from marketplace.orders.states import STATUS_LABELS, may
 
 # Quick tabs: name -> (label, what it adds to the filters)
 TABS: dict[str, tuple[str, dict]] = {

@@ -25,8 +25,8 @@ from marketplace.core.errors import DomainError
 from marketplace.crm.queries import get_address
 from marketplace.identity.models import User
 from marketplace.orders import services as orders
+from marketplace.orders.drafts import DeliveryAddress, Invoice, LineDraft, OrderActor, OrderDraft
 from marketplace.orders.models import Order, OrderChannel
-from marketplace.orders.services import DeliveryAddress, Invoice, LineDraft, OrderActor, OrderDraft
 from marketplace.payments import services as payments
 from marketplace.payments.models import Payment, TenderKind, TenderStatus
 from marketplace.payments.services import TenderRequest

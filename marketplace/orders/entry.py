@@ -24,7 +24,7 @@ from marketplace.merchants.models import Merchant, MerchantStatus
 from marketplace.merchants.queries import default_shipping_template
 from marketplace.merchants.regions import province_code
 from marketplace.merchants.services import quote_shipping
-from marketplace.orders.services import DeliveryAddress, LineDraft, OrderDraft
+from marketplace.orders.drafts import DeliveryAddress, LineDraft, OrderDraft
 
 MAX_QUANTITY = 9999
 MAX_LINES = 50

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from marketplace.catalog.import_format import decode_csv
 from marketplace.catalog.import_validation import parse_whole, parse_yuan
 from marketplace.core.errors import N_, DomainError
+from marketplace.orders.drafts import DeliveryAddress, LineDraft, OrderDraft
 from marketplace.orders.entry import (
     FoundSku,
     Problem,
@@ -33,7 +34,6 @@ from marketplace.orders.entry import (
     shortages,
     skus_by_code,
 )
-from marketplace.orders.services import DeliveryAddress, LineDraft, OrderDraft
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000

@@ -20,10 +20,10 @@ from marketplace.core.db import utcnow
 from marketplace.core.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from marketplace.identity.models import User
 from marketplace.orders import services
+from marketplace.orders.drafts import OrderActor
 from marketplace.orders.errors import IllegalTransition, ReasonRequired
 from marketplace.orders.models import Order, OrderReviewRule, OrderStatus, ReviewRuleKind
-from marketplace.orders.services import ACTION_LABELS, STATUS_LABELS, OrderActor
-from marketplace.orders.states import FINAL
+from marketplace.orders.states import ACTION_LABELS, FINAL, STATUS_LABELS
 
 MAX_BULK = 200  # orders one bulk removal may name (a page of the list is 50)
 MAX_REASON = 255  # orders.invalid_reason

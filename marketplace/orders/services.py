@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.core.db import utcnow
 from marketplace.identity.models import User
 from marketplace.inventory import services as stock
+from marketplace.orders.drafts import (
+    SYSTEM,
+    DeliveryAddress,
+    OrderActor,
+    OrderDraft,
+)
 from marketplace.orders.errors import (
     IllegalTransition,
     NothingToShip,
@@ -27,7 +31,6 @@ from marketplace.orders.errors import (
     WaybillRequired,
 )
 from marketplace.orders.models import (
-    InvoiceType,
     Order,
     OrderChannel,
     OrderEvent,
@@ -39,108 +42,10 @@ from marketplace.orders.models import (
     ShipmentLine,
 )
 from marketplace.orders.push import order_ready_to_ship
-from marketplace.orders.states import EDITABLE, TRANSITIONS
+from marketplace.orders.states import ACTION_LABELS, EDITABLE, STATUS_LABELS, TRANSITIONS
 from marketplace.payments import ledger
 from marketplace.payments import services as payments
 from marketplace.payments.models import AccountKind, Payment, PaymentStatus
-
-STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("awaiting payment"),
-    OrderStatus.PAID: _l("paid"),
-    OrderStatus.UNDER_REVIEW: _l("under review"),
-    OrderStatus.AWAITING_SHIPMENT: _l("awaiting shipment"),
-    OrderStatus.PARTIALLY_SHIPPED: _l("partially shipped"),
-    OrderStatus.SHIPPED: _l("shipped"),
-    OrderStatus.RECEIVED: _l("received"),
-    OrderStatus.COMPLETED: _l("completed"),
-    OrderStatus.CANCELLED: _l("cancelled"),
-    OrderStatus.CLOSED: _l("closed"),
-}
-ACTION_LABELS = {
-    "pay": _l("paid"),
-    "hold_for_review": _l("held for review"),
-    "release_to_warehouse": _l("released to the warehouse"),
-    "ship_part": _l("shipped"),
-    "ship": _l("shipped"),
-    "receive": _l("marked received"),
-    "complete": _l("completed"),
-    "cancel": _l("cancelled"),
-    "close": _l("closed"),
-    "edit": _l("changed"),
-}
-
-
-@dataclass(frozen=True)
-class OrderActor:
-    """Who did it, as the order history shows it."""
-
-    id: int | None
-    label: str
-
-    @classmethod
-    def of(cls, user: User | None) -> OrderActor:
-        if user is None:
-            return SYSTEM
-        return cls(user.id, user.name or user.email)
-
-
-SYSTEM = OrderActor(None, "system")
-
-
-@dataclass(frozen=True)
-class LineDraft:
-    """One line as checkout priced it; copied onto the order so later product edits do not change it."""
-
-    sku_id: int
-    product_id: int
-    title: str
-    unit_price: int
-    quantity: int
-    sku_code: str = ""
-    spec: str = ""
-    image_key: str | None = None
-    weight_grams: int = 0
-
-
-@dataclass(frozen=True)
-class DeliveryAddress:
-    recipient: str
-    phone: str
-    province: str
-    city: str
-    detail: str
-    district: str = ""
-    postal_code: str = ""
-
-
-@dataclass(frozen=True)
-class Invoice:
-    type: InvoiceType = InvoiceType.NONE
-    title: str = ""
-    tax_no: str = ""
-
-
-@dataclass
-class OrderDraft:
-    """Everything one shop's order needs; checkout, phone orders, imports and gift orders all build one."""
-
-    tenant_id: int
-    lines: list[LineDraft]
-    address: DeliveryAddress
-    shipping_amount: int = 0
-    shipping_method: str = ""
-    discount_amount: int = 0
-    note: str = ""
-    email: str = ""
-    invoice: Invoice = field(default_factory=Invoice)
-
-    @property
-    def goods_amount(self) -> int:
-        return sum(line.unit_price * line.quantity for line in self.lines)
-
-    @property
-    def total_amount(self) -> int:
-        return max(self.goods_amount + self.shipping_amount - self.discount_amount, 0)
 
 
 def new_order_number(now: datetime | None = None) -> str:

@@ -6,6 +6,8 @@ same message, and lets the pages ask "may this order be cancelled?" before offer
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from marketplace.orders.models import OrderStatus as S
 
 # action -> (statuses it may start from, status it ends in)
@@ -31,3 +33,30 @@ def may(action: str, status: S) -> bool:
     """Whether ``action`` is allowed from ``status`` (for showing or hiding buttons)."""
     sources, _target = TRANSITIONS[action]
     return status in sources
+
+
+# How statuses and actions read in messages ("Order N is shipped; it cannot be cancelled now").
+STATUS_LABELS = {
+    S.PENDING_PAYMENT: _l("awaiting payment"),
+    S.PAID: _l("paid"),
+    S.UNDER_REVIEW: _l("under review"),
+    S.AWAITING_SHIPMENT: _l("awaiting shipment"),
+    S.PARTIALLY_SHIPPED: _l("partially shipped"),
+    S.SHIPPED: _l("shipped"),
+    S.RECEIVED: _l("received"),
+    S.COMPLETED: _l("completed"),
+    S.CANCELLED: _l("cancelled"),
+    S.CLOSED: _l("closed"),
+}
+ACTION_LABELS = {
+    "pay": _l("paid"),
+    "hold_for_review": _l("held for review"),
+    "release_to_warehouse": _l("released to the warehouse"),
+    "ship_part": _l("shipped"),
+    "ship": _l("shipped"),
+    "receive": _l("marked received"),
+    "complete": _l("completed"),
+    "cancel": _l("cancelled"),
+    "close": _l("closed"),
+    "edit": _l("changed"),
+}

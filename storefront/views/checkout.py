@@ -24,8 +24,8 @@ from marketplace.core.permissions import LOGIN_ONLY, requires
 from marketplace.crm import queries as addresses
 from marketplace.extensions import db, htmx
 from marketplace.merchants.regions import province_label
+from marketplace.orders.drafts import Invoice
 from marketplace.orders.models import InvoiceType
-from marketplace.orders.services import Invoice
 from marketplace.payments import queries as payment_queries
 from marketplace.payments.models import TenderKind
 from marketplace.payments.services import TenderRequest, gateway_page_url

@@ -18,8 +18,8 @@ from marketplace.identity.models import User
 from marketplace.inventory.models import StockLevel
 from marketplace.merchants.services import Fees, save_shipping_template
 from marketplace.orders import entry, group_buy
+from marketplace.orders.drafts import DeliveryAddress, OrderActor
 from marketplace.orders.models import Order, OrderChannel, OrderStatus
-from marketplace.orders.services import DeliveryAddress, OrderActor
 from marketplace.payments.models import JournalEntry, Payment, PaymentStatus
 from tests.factories import make_merchant
 from tests.orders.oms_helpers import history, staff_client
