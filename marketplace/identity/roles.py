@@ -10,12 +10,14 @@ from fnmatch import fnmatch
 
 from marketplace.catalog import permissions as catalog_permissions
 from marketplace.core.errors import N_
+from marketplace.fulfillment import permissions as fulfillment_permissions
 from marketplace.identity import permissions as identity_permissions
 from marketplace.identity.models import UserKind
 from marketplace.inventory import permissions as inventory_permissions
 from marketplace.merchants import permissions as merchant_permissions
 from marketplace.orders import permissions as order_permissions
 from marketplace.payments import permissions as payment_permissions
+from marketplace.purchasing import permissions as purchasing_permissions
 from marketplace.reviews import permissions as review_permissions
 
 _DOMAINS = (
@@ -25,6 +27,8 @@ _DOMAINS = (
     inventory_permissions,
     order_permissions,
     payment_permissions,
+    fulfillment_permissions,
+    purchasing_permissions,
     review_permissions,
 )
 
@@ -93,7 +97,9 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
     },
     UserKind.WAREHOUSE: {
         "supervisor": (N_("Supervisor"), ("*",)),
+        "receiver": (N_("Receiver"), ("dashboard.view", "wms.receive", "wms.putaway", "purchasing.view")),
         "picker": (N_("Picker"), ("dashboard.view", "wms.pick")),
+        "packer": (N_("Packer"), ("dashboard.view", "wms.pack")),
     },
 }
 

@@ -1,0 +1,1 @@
+"""Warehouse operations: zones and bins, bin stock, putaway, picking, packing, shipping, counts."""

@@ -1,0 +1,1 @@
+"""Purchasing: suppliers, purchase orders, receipts against them and returns to suppliers."""
