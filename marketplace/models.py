@@ -17,6 +17,7 @@ from marketplace.checkout.models import CartLine, Checkout
 from marketplace.core.audit import AuditEntry
 from marketplace.core.jobs import OutboxMessage
 from marketplace.crm.models import Address
+from marketplace.fulfillment.models import Bin, BinStock, WarehouseShop, Zone
 from marketplace.identity.models import AdminIpRule, LoginAttempt, Role, User
 from marketplace.inventory.models import StockLevel, StockMovement, Warehouse
 from marketplace.merchants.models import (
@@ -58,6 +59,8 @@ __all__ = [
     "AdminIpRule",
     "ApiKey",
     "AuditEntry",
+    "Bin",
+    "BinStock",
     "Brand",
     "CartLine",
     "Category",
@@ -101,6 +104,8 @@ __all__ = [
     "Tag",
     "User",
     "Warehouse",
+    "WarehouseShop",
     "WebhookAttempt",
     "WebhookDelivery",
+    "Zone",
 ]

@@ -10,6 +10,12 @@ from marketplace.web.portal import Portal, make_portal
 PORTAL = Portal(name="wms", kind=UserKind.WAREHOUSE, title=_l("Warehouse"), home_endpoint="wms.dashboard")
 bp = make_portal(PORTAL, __name__, "/wms")
 register_auth_routes(bp, PORTAL)
-install_nav(bp, [NavItem("wms.dashboard", _l("Home"), "dashboard.view")])
+install_nav(
+    bp,
+    [
+        NavItem("wms.dashboard", _l("Home"), "dashboard.view"),
+        NavItem("wms.setup_warehouses", _l("Warehouse setup"), "wms.setup"),
+    ],
+)
 
-from wms_portal.views import dashboard  # noqa: E402,F401
+from wms_portal.views import dashboard, setup  # noqa: E402,F401

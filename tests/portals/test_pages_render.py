@@ -46,7 +46,7 @@ def _populate(app: Flask) -> dict[UserKind, User]:
     people = {
         UserKind.STAFF: make_user(app, UserKind.STAFF),
         UserKind.MERCHANT: make_user(app, UserKind.MERCHANT, tenant=shop, is_owner=True),
-        UserKind.WAREHOUSE: make_user(app, UserKind.WAREHOUSE),
+        UserKind.WAREHOUSE: make_user(app, UserKind.WAREHOUSE, role="supervisor"),  # every WMS page is theirs
         UserKind.SHOPPER: make_user(app, UserKind.SHOPPER),
     }
     make_user(app, UserKind.MERCHANT, tenant=shop, role="operator")

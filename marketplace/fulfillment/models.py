@@ -1,0 +1,109 @@
+"""The warehouse's layout: zones, bin locations, the shops a warehouse serves, and stock per bin.
+
+A warehouse (``inventory.Warehouse``) is divided into zones; a zone holds bins, each with a code unique in its
+warehouse (``A-01-02``: aisle A, bay 1, level 2), a barcode unique everywhere (printed on the bin label) and a
+``sort_key`` that orders bins along the pick route. ``BinStock`` says how many units of a SKU sit in a bin; it is
+tenant-scoped (the goods belong to a shop) and can never go negative (CHECK constraint).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.core.db import Base, BigId, TenantScoped, TimestampMixin, UTCDateTime, utcnow
+
+
+class Zone(TimestampMixin, Base):
+    __tablename__ = "zones"
+    __table_args__ = (UniqueConstraint("warehouse_id", "code", name="uq_zones_warehouse_id_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(BigId, ForeignKey("warehouses.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+
+    def __repr__(self) -> str:
+        return f"<Zone {self.code}>"
+
+
+class BinKind(enum.StrEnum):
+    STORAGE = "storage"
+    PICK = "pick"
+    RECEIVING = "receiving"
+    PACKING = "packing"
+    DAMAGED = "damaged"
+
+
+class Bin(TimestampMixin, Base):
+    __tablename__ = "bins"
+    __table_args__ = (
+        UniqueConstraint("warehouse_id", "code", name="uq_bins_warehouse_id_code"),
+        Index("ix_bins_warehouse_id_sort_key", "warehouse_id", "sort_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(BigId, ForeignKey("warehouses.id"))
+    zone_id: Mapped[int] = mapped_column(BigId, ForeignKey("zones.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    # What the scanner reads off the bin label; defaults to "<warehouse code>-<bin code>".
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[BinKind] = mapped_column(
+        Enum(BinKind, native_enum=False, length=16), default=BinKind.STORAGE
+    )
+    # Bins are visited in this order on a pick route (aisle, bay, level; numbers compare as numbers).
+    sort_key: Mapped[str] = mapped_column(String(96))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<Bin {self.code}>"
+
+
+class WarehouseShop(Base):
+    """The warehouse holds this shop's goods (platform fulfilment)."""
+
+    __tablename__ = "warehouse_shops"
+    __table_args__ = (
+        UniqueConstraint("warehouse_id", "merchant_id", name="uq_warehouse_shops_warehouse_id_merchant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(BigId, ForeignKey("warehouses.id"))
+    merchant_id: Mapped[int] = mapped_column(BigId, ForeignKey("merchants.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+
+
+class BinStock(TenantScoped, Base):
+    """Units of one SKU in one bin. The sum over a warehouse's bins is that warehouse's on-hand stock."""
+
+    __tablename__ = "bin_stocks"
+    __table_args__ = (
+        UniqueConstraint("bin_id", "sku_id", name="uq_bin_stocks_bin_id_sku_id"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        Index("ix_bin_stocks_warehouse_id_sku_id", "warehouse_id", "sku_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sku_id: Mapped[int] = mapped_column(BigId, ForeignKey("skus.id", ondelete="CASCADE"))
+    bin_id: Mapped[int] = mapped_column(BigId, ForeignKey("bins.id"))
+    warehouse_id: Mapped[int] = mapped_column(BigId, ForeignKey("warehouses.id"))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+    def __repr__(self) -> str:
+        return f"<BinStock bin={self.bin_id} sku={self.sku_id} quantity={self.quantity}>"
