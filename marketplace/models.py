@@ -51,6 +51,14 @@ from marketplace.payments.models import (
     PaymentTender,
     Refund,
 )
+from marketplace.purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    ReceiptLine,
+    Supplier,
+    SupplierDocument,
+)
 from marketplace.reviews.models import Review
 from marketplace.search.models import ListedProduct, SearchLog
 
@@ -89,6 +97,10 @@ __all__ = [
     "ProductImport",
     "ProductRevision",
     "ProductTag",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "Receipt",
+    "ReceiptLine",
     "Refund",
     "Review",
     "Role",
@@ -101,6 +113,8 @@ __all__ = [
     "Sku",
     "StockLevel",
     "StockMovement",
+    "Supplier",
+    "SupplierDocument",
     "Tag",
     "User",
     "Warehouse",

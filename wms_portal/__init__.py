@@ -15,7 +15,8 @@ install_nav(
     [
         NavItem("wms.dashboard", _l("Home"), "dashboard.view"),
         NavItem("wms.setup_warehouses", _l("Warehouse setup"), "wms.setup"),
+        NavItem("wms.purchasing_orders", _l("Purchasing"), "purchasing.view"),
     ],
 )
 
-from wms_portal.views import dashboard, setup  # noqa: E402,F401
+from wms_portal.views import dashboard, purchasing, setup  # noqa: E402,F401

@@ -451,3 +451,48 @@ def ship(
         on_hand_delta=-quantity, reserved_delta=-quantity, order_id=order_id, reason="shipped",
         actor_id=actor_id,
     )  # fmt: skip
+
+
+def receive(
+    session: Session,
+    *,
+    sku_id: int,
+    tenant_id: int,
+    quantity: int,
+    warehouse_id: int,
+    reason: str,
+    actor_id: int | None = None,
+) -> StockLevel:
+    """Goods arrive in a warehouse (a purchase-order receipt): on hand and available go up by ``quantity``.
+
+    The row is created empty on first use, then changed by one conditional UPDATE like the order moves.
+    """
+    _positive(quantity)
+    level_for(session, sku_id, tenant_id, warehouse_id)
+    level = _move(session, sku_id=sku_id, warehouse_id=warehouse_id, on_hand_delta=quantity, reserved_delta=0)
+    if level is None or level.on_hand > MAX_UNITS:
+        raise InvalidQuantity()
+    return _record_move(
+        session, level, kind=MovementKind.RECEIVE, on_hand_delta=quantity, reserved_delta=0, order_id=None,
+        reason=reason, actor_id=actor_id,
+    )  # fmt: skip
+
+
+def issue(
+    session: Session,
+    *,
+    sku_id: int,
+    quantity: int,
+    warehouse_id: int,
+    reason: str,
+    actor_id: int | None = None,
+) -> StockLevel:
+    """Goods leave a warehouse outside an order (returned to the supplier): available and on hand go down.
+
+    One conditional UPDATE; refused (changing nothing) when fewer units are available than asked, so stock
+    held for open orders is never taken and nothing goes negative.
+    """
+    return _order_move(
+        session, sku_id=sku_id, warehouse_id=warehouse_id, quantity=quantity, kind=MovementKind.ADJUST,
+        on_hand_delta=-quantity, reserved_delta=0, order_id=None, reason=reason, actor_id=actor_id,
+    )  # fmt: skip
