@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from marketplace.core import audit
 from marketplace.core.db import utcnow
@@ -141,7 +141,8 @@ def load_session_user(session: Session, session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = session.get(User, int(user_id))
+    # Roles ride along in the same statement: this runs on every signed-in request.
+    user = session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
