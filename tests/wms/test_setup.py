@@ -313,3 +313,18 @@ def test_bin_stock_can_never_be_negative(app, postgres_only):
             db.session.flush()
         db.session.rollback()
         assert db.session.scalar(select(BinStock.quantity).where(BinStock.bin_id == bin_id)) == 2
+
+
+def test_supervisor_sees_the_warehouse_team_and_their_roles(app):
+    make_user(app, UserKind.WAREHOUSE, role="packer", email="packer@example.test")
+    make_user(app, UserKind.MERCHANT, tenant=make_merchant(app), email="owner@example.test")
+    client = _supervisor_client(app)
+
+    page = client.get("/wms/setup/team")
+    searched = client.get("/wms/setup/team?q=packer")
+
+    assert page.status_code == 200
+    assert "packer@example.test" in page.text
+    assert "<td>Packer</td>" in page.text and "<td>Supervisor</td>" in page.text
+    assert "owner@example.test" not in page.text
+    assert "packer@example.test" in searched.text and "<td>Supervisor</td>" not in searched.text

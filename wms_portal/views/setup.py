@@ -1,4 +1,5 @@
-"""Warehouse setup for supervisors: platform warehouses, zones, bins (single or a range), shops served, bin labels."""
+"""Warehouse setup for supervisors: platform warehouses, zones, bins (single or a range), shops served, bin labels,
+and the warehouse team with its roles."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
 from marketplace.fulfillment import queries, services
 from marketplace.fulfillment.labels import code128_svg
 from marketplace.fulfillment.models import BinKind
+from marketplace.identity import queries as identity_queries
+from marketplace.identity.models import UserKind
 from marketplace.merchants.models import Merchant
 from wms_portal import bp
 from wms_portal.setup_forms import BIN_KINDS, BinForm, BinRangeForm, ShopForm, WarehouseForm, ZoneForm
@@ -254,3 +258,17 @@ def setup_labels(warehouse_id: int):
     zone_names = {z.id: z for z in zones}
     labels = [(b, zone_names[b.zone_id], code128_svg(b.barcode)) for b in bins]
     return render_template("wms/setup/labels.html", warehouse=warehouse, labels=labels, zone_id=zone_id)
+
+
+@bp.get("/setup/team")
+@requires("wms.setup")
+def setup_team():
+    """The warehouse team and their roles (accounts are created and given roles in the admin portal)."""
+    page = identity_queries.list_users(
+        db.session,
+        kind=UserKind.WAREHOUSE,
+        search=request.args.get("q", ""),
+        before=parse_cursor(request.args.get("before")),
+    )
+    template = "wms/setup/_team_rows.html" if htmx and request.args.get("before") else "wms/setup/team.html"
+    return render_template(template, page=page)
