@@ -19,6 +19,7 @@ from marketplace.purchasing import services
 from marketplace.purchasing.errors import ConfirmationNeeded, NotSupervisor
 from marketplace.purchasing.models import PoKind, PoStatus, PurchaseOrder, Receipt, ReceiptLine
 from marketplace.purchasing.services import PoLineInput, ReceiveLine, SupplierInput
+from tests.concurrency import race
 from tests.factories import login, make_merchant, make_user
 from tests.page_helpers import english_client, flashes
 
@@ -216,6 +217,38 @@ def test_only_a_supervisor_approves(app):
         with pytest.raises(PermissionDenied):
             services.approve_po(db.session, po, actor=db.session.get(User, receiver.id))
         db.session.rollback()
+
+
+def test_deliveries_at_once_never_receive_more_than_is_open(app, postgres_only):
+    """Four receivers book 6 units each against 10 open at the same moment: the order's lock lets one win."""
+    (tea, _, _), _shop = _skus(app)
+    po_id, wh = _approved_po(app, [(tea, 10, 1200)])
+
+    def attempt(_n: int) -> None:
+        services.receive(
+            db.session, db.session.get(PurchaseOrder, po_id), [ReceiveLine(tea, 6)], actor_id=None
+        )
+
+    outcomes = race(app, 4, attempt, ConfirmationNeeded)
+    assert sorted(outcomes) == ["refused"] * 3 + ["won"]
+    status, received, levels, receipts = _state(app, po_id, wh)
+    assert (status, received[tea], levels[tea], receipts) == (PoStatus.PARTIALLY_RECEIVED, 6, (6, 6), 1)
+
+
+def test_returns_at_once_never_take_more_than_is_there(app, postgres_only):
+    (tea, _, _), _shop = _skus(app)
+    po_id, wh = _approved_po(app, [(tea, 10, 1200)])
+    _receive(app, po_id, [ReceiveLine(tea, 10)])
+    rt_id, _ = _approved_po(app, [(tea, 16, 1200)], kind=PoKind.RETURN)
+
+    def attempt(_n: int) -> None:
+        services.receive(
+            db.session, db.session.get(PurchaseOrder, rt_id), [ReceiveLine(tea, 4)], actor_id=None
+        )
+
+    outcomes = race(app, 4, attempt, InsufficientStock)
+    assert sorted(outcomes) == ["refused"] * 2 + ["won"] * 2
+    assert _state(app, rt_id, wh)[2][tea] == (2, 2)
 
 
 # --- the desk pages ------------------------------------------------------------------------------------
