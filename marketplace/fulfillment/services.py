@@ -60,9 +60,9 @@ def create_warehouse(session: Session, *, code: str, name: str, address: str = "
     if session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
         raise DuplicateWarehouse(code=code)
     warehouse = Warehouse(code=code, name=name.strip() or code, address=address.strip(), merchant_id=None)
-    session.add(warehouse)
     try:
         with session.begin_nested():
+            session.add(warehouse)
             session.flush()
     except IntegrityError:
         raise DuplicateWarehouse(code=code) from None
@@ -76,9 +76,9 @@ def create_zone(session: Session, warehouse: Warehouse, *, code: str, name: str)
     if exists is not None:
         raise DuplicateZone(code=code)
     zone = Zone(warehouse_id=warehouse.id, code=code, name=name.strip() or code)
-    session.add(zone)
     try:
         with session.begin_nested():
+            session.add(zone)
             session.flush()
     except IntegrityError:
         raise DuplicateZone(code=code) from None
@@ -97,25 +97,36 @@ def _zone_of(warehouse: Warehouse, zone: Zone) -> None:
         raise NotFound()
 
 
+def _taken_codes(session: Session, warehouse: Warehouse, codes: list[str]) -> list[str]:
+    return list(
+        session.scalars(
+            select(Bin.code)
+            .where(Bin.warehouse_id == warehouse.id, Bin.code.in_(codes))
+            .order_by(Bin.sort_key)
+        )
+    )
+
+
+def _duplicates(taken: list[str]) -> DuplicateBins:
+    return DuplicateBins(codes=", ".join(taken[:10]) + (" …" if len(taken) > 10 else ""))
+
+
 def _insert_bins(session: Session, warehouse: Warehouse, bins: list[Bin]) -> list[Bin]:
     """Adds ``bins`` all or nothing, refusing codes or barcodes that exist already."""
     codes = [b.code for b in bins]
-    taken = session.scalars(
-        select(Bin.code).where(Bin.warehouse_id == warehouse.id, Bin.code.in_(codes)).order_by(Bin.sort_key)
-    ).all()
+    taken = _taken_codes(session, warehouse, codes)
     if taken:
-        shown = ", ".join(taken[:10]) + (" …" if len(taken) > 10 else "")
-        raise DuplicateBins(codes=shown)
+        raise _duplicates(taken)
     barcodes = [b.barcode for b in bins]
     barcode_taken = session.scalar(select(Bin.barcode).where(Bin.barcode.in_(barcodes)).limit(1))
     if barcode_taken is not None:
         raise DuplicateBarcode(barcode=barcode_taken)
-    session.add_all(bins)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # added inside the savepoint, so its rollback forgets them
+            session.add_all(bins)
             session.flush()
-    except IntegrityError:  # someone created one of them a moment ago
-        raise DuplicateBins(codes=", ".join(codes[:10])) from None
+    except IntegrityError:  # someone created some of them a moment ago (now committed, so visible)
+        raise _duplicates(_taken_codes(session, warehouse, codes) or codes[:10]) from None
     return bins
 
 

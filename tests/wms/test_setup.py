@@ -14,6 +14,7 @@ from marketplace.fulfillment.errors import DuplicateBins, DuplicateZone, Invalid
 from marketplace.fulfillment.models import Bin, BinStock, WarehouseShop, Zone
 from marketplace.identity.models import UserKind
 from marketplace.inventory.services import default_warehouse, platform_warehouse
+from tests.concurrency import race
 from tests.factories import login, make_merchant, make_user
 from tests.page_helpers import english_client, field_errors, flashes
 
@@ -328,3 +329,26 @@ def test_supervisor_sees_the_warehouse_team_and_their_roles(app):
     assert "<td>Packer</td>" in page.text and "<td>Supervisor</td>" in page.text
     assert "owner@example.test" not in page.text
     assert "packer@example.test" in searched.text and "<td>Supervisor</td>" not in searched.text
+
+
+def test_two_supervisors_adding_overlapping_ranges_at_once_get_one_whole_range(app, postgres_only):
+    warehouse_id, zone_id = _warehouse_with_zone(app)
+    ranges = [(1, 5), (3, 8)]
+    refusals: list[str] = []
+
+    def add_range(n: int) -> None:
+        warehouse = queries.platform_warehouse(db.session, warehouse_id)
+        zone = db.session.get(Zone, zone_id)
+        try:
+            services.create_bin_range(db.session, warehouse, zone, aisle="A", bays=ranges[n], levels=(1, 2))
+        except DuplicateBins as exc:
+            refusals.append(str(exc))
+            raise
+
+    outcomes = race(app, 2, add_range, DuplicateBins)
+
+    assert sorted(outcomes) == ["refused", "won"]
+    codes = _codes(app, warehouse_id)
+    assert codes in (services.range_codes("A", (1, 5), (1, 2)), services.range_codes("A", (3, 8), (1, 2)))
+    overlap = "A-03-01, A-03-02, A-04-01, A-04-02, A-05-01, A-05-02"
+    assert refusals == [f"These bins already exist: {overlap}. No bins were created."]
