@@ -124,3 +124,17 @@ def shops_to_add(session: Session, warehouse_id: int) -> list[Merchant]:
             .order_by(Merchant.name)
         )
     )
+
+
+def bin_by_barcode(session: Session, warehouse_id: int, scanned: str) -> Bin | None:
+    """The active bin of the warehouse a scanner read (its barcode, or its code typed by hand), or None."""
+    value = (scanned or "").strip().upper()
+    if not value:
+        return None
+    return session.scalar(
+        select(Bin).where(
+            Bin.warehouse_id == warehouse_id,
+            Bin.is_active.is_(True),
+            (Bin.barcode == value) | (Bin.code == value),
+        )
+    )

@@ -352,3 +352,19 @@ def test_two_supervisors_adding_overlapping_ranges_at_once_get_one_whole_range(a
     assert codes in (services.range_codes("A", (1, 5), (1, 2)), services.range_codes("A", (3, 8), (1, 2)))
     overlap = "A-03-01, A-03-02, A-04-01, A-04-02, A-05-01, A-05-02"
     assert refusals == [f"These bins already exist: {overlap}. No bins were created."]
+
+
+def test_a_scanned_label_finds_its_active_bin(app):
+    warehouse_id, zone_id = _warehouse_with_zone(app)
+    with app.app_context(), acting_as(SYSTEM):
+        warehouse = queries.platform_warehouse(db.session, warehouse_id)
+        zone = db.session.get(Zone, zone_id)
+        shelf = services.create_bin(db.session, warehouse, zone, code="A-01-01")
+        retired = services.create_bin(db.session, warehouse, zone, code="A-01-02")
+        services.set_bin_active(db.session, retired, False)
+        db.session.commit()
+
+        assert queries.bin_by_barcode(db.session, warehouse_id, " platform-a-01-01\n") == shelf
+        assert queries.bin_by_barcode(db.session, warehouse_id, "A-01-01") == shelf
+        assert queries.bin_by_barcode(db.session, warehouse_id, "PLATFORM-A-01-02") is None
+        assert queries.bin_by_barcode(db.session, warehouse_id, "") is None
