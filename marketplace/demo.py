@@ -80,6 +80,7 @@ def seed(session: Session) -> None:
     seed_shops(session)
     seed_wallet(session)
     seed_orders(session)
+    seed_warehouse(session)
 
 
 # --- the demo catalogue: so the storefront is not empty ------------------------------------------
@@ -396,3 +397,49 @@ def seed_orders(session: Session) -> None:
     cart.add_line(session, owner, sku_id=first_sku("green-hill-tea", 2), quantity=2)
     request = CheckoutRequest(address.id, "demo-unpaid", quote(session, owner, address).total_amount)
     place_checkout(session, shopper=shopper, request=request)
+
+
+def seed_warehouse(session: Session) -> None:
+    """The platform warehouse with one storage zone of 12 bins, holding both demo shops' goods, a supplier and
+    an approved purchase order of tea waiting to be received. Only when the warehouse has no zone yet."""
+    from marketplace.catalog.models import Product, Sku
+    from marketplace.fulfillment.models import Zone
+    from marketplace.fulfillment.services import assign_shop, create_bin_range, create_zone
+    from marketplace.inventory.services import platform_warehouse
+    from marketplace.purchasing.services import (
+        PoLineInput,
+        SupplierInput,
+        approve_po,
+        create_po,
+        save_supplier,
+    )
+
+    warehouse = platform_warehouse(session)
+    if session.scalar(select(Zone.id).where(Zone.warehouse_id == warehouse.id).limit(1)):
+        return
+    zone = create_zone(session, warehouse, code="A", name="存储区 A Storage")
+    create_bin_range(session, warehouse, zone, aisle="A", bays=(1, 4), levels=(1, 3))
+    for _email, _name, slug, _contact in DEMO_SHOPS:
+        assign_shop(session, warehouse, session.scalar(select(Merchant).where(Merchant.slug == slug)))
+    supplier = save_supplier(
+        session,
+        SupplierInput(
+            name="杭州西湖茶业 West Lake Tea Co.", contact_person="陈静 Chen Jing", phone="0571-88886666",
+            email="sales@westlaketea.example", terms="月结 30 天 Net 30", payment_days=30,
+        ),
+    )  # fmt: skip
+    tea_shop = session.scalar(select(Merchant.id).where(Merchant.slug == "green-hill-tea"))
+    skus = session.scalars(
+        select(Sku.id)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Product.tenant_id == tea_shop)
+        .order_by(Sku.id)
+    ).all()[:2]
+    po = create_po(
+        session,
+        supplier_id=supplier.id,
+        warehouse_id=warehouse.id,
+        lines=[PoLineInput(sku_id, 20, 3500) for sku_id in skus],
+        note="demo: receive one line short and one extra unit",
+    )
+    approve_po(session, po, actor=_user(session, UserKind.STAFF, "admin@demo.test"))
