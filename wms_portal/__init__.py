@@ -16,7 +16,9 @@ install_nav(
         NavItem("wms.dashboard", _l("Home"), "dashboard.view"),
         NavItem("wms.setup_warehouses", _l("Warehouse setup"), "wms.setup"),
         NavItem("wms.purchasing_orders", _l("Purchasing"), "purchasing.view"),
+        NavItem("wms.handheld_receive", _l("Receive"), "wms.receive"),
+        NavItem("wms.handheld_putaway", _l("Put away"), "wms.putaway"),
     ],
 )
 
-from wms_portal.views import dashboard, purchasing, setup  # noqa: E402,F401
+from wms_portal.views import dashboard, handheld, purchasing, setup  # noqa: E402,F401

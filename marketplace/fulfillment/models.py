@@ -12,6 +12,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Enum,
@@ -107,3 +108,38 @@ class BinStock(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<BinStock bin={self.bin_id} sku={self.sku_id} quantity={self.quantity}>"
+
+
+class PutawayStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class PutawayTask(TenantScoped, TimestampMixin, Base):
+    """Received units of one SKU waiting to be put into a bin; done when ``quantity_done`` reaches ``quantity``."""
+
+    __tablename__ = "putaway_tasks"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("quantity_done >= 0 AND quantity_done <= quantity", name="done_within_quantity"),
+        Index("ix_putaway_tasks_warehouse_id_status", "warehouse_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(BigId, ForeignKey("warehouses.id"))
+    # NULL: a task not made by a purchasing receipt.
+    receipt_line_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("receipt_lines.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(BigId, ForeignKey("skus.id", ondelete="CASCADE"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    quantity_done: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[PutawayStatus] = mapped_column(
+        Enum(PutawayStatus, native_enum=False, length=16), default=PutawayStatus.OPEN
+    )
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def open_quantity(self) -> int:
+        return max(self.quantity - self.quantity_done, 0)
+
+    def __repr__(self) -> str:
+        return f"<PutawayTask {self.id} sku={self.sku_id} {self.quantity_done}/{self.quantity}>"

@@ -22,6 +22,7 @@ from marketplace.catalog.models import Sku
 from marketplace.core.db import utcnow
 from marketplace.core.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.storage import save_document
+from marketplace.fulfillment import putaway
 from marketplace.inventory import services as inventory
 from marketplace.inventory.models import MAX_UNITS, Warehouse
 from marketplace.purchasing.errors import ConfirmationNeeded, NotSupervisor, WrongStatus
@@ -349,6 +350,9 @@ def receive(
                 confirmed_by_id=confirmer.id if line.sku_id in needs_confirmation else None,
             )
         )
+    if not po.is_return:
+        session.flush()
+        putaway.create_tasks(session, receipt_id=receipt.id, warehouse_id=po.warehouse_id)
     complete = all(line.quantity_received >= line.quantity_ordered for line in po.lines)
     po.status = PoStatus.RECEIVED if complete else PoStatus.PARTIALLY_RECEIVED
     session.flush()
