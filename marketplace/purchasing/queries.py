@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.catalog.models import Sku
@@ -94,6 +94,19 @@ def sku_labels(session: Session, po: PurchaseOrder) -> dict[int, tuple[str, str]
         .where(Sku.id.in_(ids))
     )
     return {row.id: (row.code, row.name) for row in rows}
+
+
+def order_by_number(session: Session, number: str) -> PurchaseOrder | None:
+    """The order a scanner read, whatever the case of the letters."""
+    return session.scalar(
+        select(PurchaseOrder).where(func.upper(PurchaseOrder.number) == number.strip().upper())
+    )
+
+
+def skus_of(session: Session, po: PurchaseOrder) -> dict[int, Sku]:
+    """The SKUs on the order's lines, by id, in one query."""
+    ids = [line.sku_id for line in po.lines]
+    return {sku.id: sku for sku in session.scalars(select(Sku).where(Sku.id.in_(ids)))} if ids else {}
 
 
 def find_sku(session: Session, code: str, tenant_id: int | None = None) -> Sku:

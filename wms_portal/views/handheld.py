@@ -14,7 +14,6 @@ import redis
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from marketplace.catalog.models import Sku
 from marketplace.core.errors import DomainError, ValidationFailed
@@ -23,6 +22,7 @@ from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
 from marketplace.fulfillment import putaway
 from marketplace.inventory.models import MAX_UNITS
+from marketplace.purchasing import queries as purchasing_queries
 from marketplace.purchasing import services as purchasing
 from marketplace.purchasing.errors import ConfirmationNeeded
 from marketplace.purchasing.models import PoKind, PoStatus, PurchaseOrder
@@ -99,9 +99,7 @@ def _current_po() -> PurchaseOrder | None:
 
 def _rows(po: PurchaseOrder) -> list[dict]:
     draft = _draft(po.id)
-    skus = {
-        s.id: s for s in db.session.scalars(select(Sku).where(Sku.id.in_([ln.sku_id for ln in po.lines])))
-    }
+    skus = purchasing_queries.skus_of(db.session, po)
     return [
         {
             "sku": skus[line.sku_id],
@@ -132,7 +130,7 @@ def handheld_receive():
 @requires("wms.receive")
 def handheld_receive_po():
     number = request.form.get("po", "").strip().upper()
-    po = db.session.scalar(select(PurchaseOrder).where(func.upper(PurchaseOrder.number) == number))
+    po = purchasing_queries.order_by_number(db.session, number)
     error = None
     if po is None or po.kind != PoKind.PURCHASE:
         error = _("No purchase order %(number)s.", number=number or "—")
