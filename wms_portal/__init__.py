@@ -16,9 +16,11 @@ install_nav(
         NavItem("wms.dashboard", _l("Home"), "dashboard.view"),
         NavItem("wms.setup_warehouses", _l("Warehouse setup"), "wms.setup"),
         NavItem("wms.purchasing_orders", _l("Purchasing"), "purchasing.view"),
+        NavItem("wms.outbound_desk", _l("Outbound"), "wms.setup"),
+        NavItem("wms.pick", _l("Pick"), "wms.pick"),
         NavItem("wms.handheld_receive", _l("Receive"), "wms.receive"),
         NavItem("wms.handheld_putaway", _l("Put away"), "wms.putaway"),
     ],
 )
 
-from wms_portal.views import dashboard, handheld, purchasing, setup  # noqa: E402,F401
+from wms_portal.views import dashboard, handheld, outbound, pick, purchasing, setup  # noqa: E402,F401

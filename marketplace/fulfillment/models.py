@@ -12,6 +12,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -143,3 +144,82 @@ class PutawayTask(TenantScoped, TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<PutawayTask {self.id} sku={self.sku_id} {self.quantity_done}/{self.quantity}>"
+
+
+class WaveStatus(enum.StrEnum):
+    OPEN = "open"
+    PICKING = "picking"
+    PICKED = "picked"
+
+
+class Wave(TimestampMixin, Base):
+    """A batch of orders released together for picking; ``filters`` records what the supervisor chose."""
+
+    __tablename__ = "waves"
+    __table_args__ = (UniqueConstraint("warehouse_id", "number", name="uq_waves_warehouse_id_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(BigId, ForeignKey("warehouses.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[WaveStatus] = mapped_column(
+        Enum(WaveStatus, native_enum=False, length=16), default=WaveStatus.OPEN
+    )
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<Wave {self.number} {self.status}>"
+
+
+class WaveOrder(Base):
+    """An order released in a wave; an order is in one wave only."""
+
+    __tablename__ = "wave_orders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(BigId, ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+
+
+class PickStatus(enum.StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    PICKED = "picked"
+    SHORT = "short"
+
+
+class PickTask(TenantScoped, TimestampMixin, Base):
+    """Pick ``quantity`` units of one order line's SKU from one bin; tasks are walked in ``sequence`` order."""
+
+    __tablename__ = "pick_tasks"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "quantity_picked >= 0 AND quantity_picked <= quantity", name="picked_within_quantity"
+        ),
+        Index("ix_pick_tasks_wave_id_status_sequence", "wave_id", "status", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(BigId, ForeignKey("waves.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("order_lines.id", ondelete="CASCADE"), index=True
+    )
+    sku_id: Mapped[int] = mapped_column(BigId, ForeignKey("skus.id"))
+    bin_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("bins.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    quantity_picked: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[PickStatus] = mapped_column(
+        Enum(PickStatus, native_enum=False, length=16), default=PickStatus.OPEN
+    )
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    sequence: Mapped[str] = mapped_column(String(96), default="")
+    short_reason: Mapped[str] = mapped_column(String(200), default="")
+    # The token of the scan that confirmed the pick: the same scan submitted twice is counted once.
+    scan_token: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return (
+            f"<PickTask {self.id} sku={self.sku_id} bin={self.bin_id} {self.quantity_picked}/{self.quantity}>"
+        )
