@@ -116,7 +116,7 @@ _BIN_RANGES = """
               WHERE s.order_line_id = :replan_line AND s.bin_id = bs.bin_id AND s.status = 'SHORT'
           )
     ),
-    bin_range AS (
+    bin_range AS MATERIALIZED (
         SELECT sku_id, bin_id, sort_key,
                SUM(free) OVER (PARTITION BY sku_id ORDER BY sort_key, bin_id ROWS UNBOUNDED PRECEDING) - free
                    AS bin_start,
@@ -124,7 +124,7 @@ _BIN_RANGES = """
                    AS bin_end
         FROM bin_free WHERE free > 0
     ),
-    need_range AS (
+    need_range AS MATERIALIZED (
         SELECT need.*,
                SUM(qty) OVER (PARTITION BY sku_id ORDER BY rank_key, line_id ROWS UNBOUNDED PRECEDING) - qty
                    AS need_start,
@@ -137,7 +137,8 @@ _BIN_RANGES = """
                LEAST(n.need_end, r.bin_end) - GREATEST(n.need_start, r.bin_start) AS qty
         FROM need_range n JOIN bin_range r ON r.sku_id = n.sku_id
         WHERE LEAST(n.need_end, r.bin_end) > GREATEST(n.need_start, r.bin_start)
-    )
+    ),
+    covered AS (SELECT line_id, SUM(qty) AS qty FROM alloc GROUP BY line_id)
 """
 
 
@@ -160,19 +161,18 @@ def _plan(session: Session, *, wave_id: int, warehouse_id: int, need_sql: str, p
             planned AS (
                 INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
                                         quantity_picked, status, sequence, short_reason, created_at, updated_at)
-                SELECT n.tenant_id, :wave_id, n.order_id, n.line_id, n.sku_id, a.bin_id, a.qty, 0, 'OPEN',
+                SELECT a.tenant_id, :wave_id, a.order_id, a.line_id, a.sku_id, a.bin_id, a.qty, 0, 'OPEN',
                        a.sort_key, '', :now, :now
-                FROM alloc a JOIN need n ON n.line_id = a.line_id
+                FROM alloc a
                 ORDER BY a.sort_key, a.line_id
                 RETURNING id
             )
             INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
                                     quantity_picked, status, sequence, short_reason, created_at, updated_at)
             SELECT n.tenant_id, :wave_id, n.order_id, n.line_id, n.sku_id, NULL,
-                   n.qty - COALESCE(SUM(a.qty), 0), 0, 'SHORT', '', :no_bin_stock, :now, :now
-            FROM need n LEFT JOIN alloc a ON a.line_id = n.line_id
-            GROUP BY n.tenant_id, n.order_id, n.line_id, n.sku_id, n.qty
-            HAVING n.qty - COALESCE(SUM(a.qty), 0) > 0""",
+                   n.qty - COALESCE(c.qty, 0), 0, 'SHORT', '', :no_bin_stock, :now, :now
+            FROM need_range n LEFT JOIN covered c ON c.line_id = n.line_id
+            WHERE n.qty > COALESCE(c.qty, 0)""",
             )
         ),
         {**base, "no_bin_stock": NO_BIN_STOCK},
