@@ -138,7 +138,8 @@ _BIN_RANGES = """
         FROM need_range n JOIN bin_range r ON r.sku_id = n.sku_id
         WHERE LEAST(n.need_end, r.bin_end) > GREATEST(n.need_start, r.bin_start)
     ),
-    covered AS (SELECT line_id, SUM(qty) AS qty FROM alloc GROUP BY line_id)
+    -- Lines are served in order from each SKU's free units laid end to end: past the total, nothing is covered.
+    sku_total AS (SELECT sku_id, MAX(bin_end) AS total FROM bin_range GROUP BY sku_id)
 """
 
 
@@ -170,9 +171,10 @@ def _plan(session: Session, *, wave_id: int, warehouse_id: int, need_sql: str, p
             INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
                                     quantity_picked, status, sequence, short_reason, created_at, updated_at)
             SELECT n.tenant_id, :wave_id, n.order_id, n.line_id, n.sku_id, NULL,
-                   n.qty - COALESCE(c.qty, 0), 0, 'SHORT', '', :no_bin_stock, :now, :now
-            FROM need_range n LEFT JOIN covered c ON c.line_id = n.line_id
-            WHERE n.qty > COALESCE(c.qty, 0)""",
+                   n.need_end - GREATEST(n.need_start, COALESCE(t.total, 0)), 0, 'SHORT', '', :no_bin_stock,
+                   :now, :now
+            FROM need_range n LEFT JOIN sku_total t ON t.sku_id = n.sku_id
+            WHERE n.need_end > COALESCE(t.total, 0)""",
             )
         ),
         {**base, "no_bin_stock": NO_BIN_STOCK},
