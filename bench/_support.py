@@ -453,3 +453,33 @@ def load(
         thread.join(timeout=max_seconds + 30)  # each request times out after 10 s
     result.elapsed = time.perf_counter() - start
     return result
+
+
+@contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    """Run with exactly ``env`` as the process environment (create_app reads its settings from there)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def app_with_env(env: dict[str, str], config: dict | None = None):
+    """The app as gunicorn would build it from ``env`` (same SECRET_KEY, so what it signs is accepted there)."""
+    from marketplace.app import create_app
+
+    with environ(env):
+        return create_app(config)
+
+
+def dispose_app(app) -> None:
+    """Close the app's pooled connections so the scratch database can be dropped."""
+    from marketplace.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

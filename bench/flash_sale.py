@@ -30,8 +30,6 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -39,6 +37,8 @@ from bench._support import (
     REDIS_URL,
     CpuMeter,
     HttpSession,
+    app_with_env,
+    dispose_app,
     fresh_database,
     gunicorn,
     load,
@@ -91,7 +91,7 @@ def run() -> Figures:
     with scratch_redis(REDIS_URL) as redis_url, fresh_database(DATABASE) as database_url:
         env = production_env(database_url, redis_url)
         started = time.monotonic()
-        app = _app(env)
+        app = app_with_env(env)
         sale = _populate(app)
         cookies = _mint_sessions(app, sale)
         log(
@@ -177,7 +177,7 @@ def run() -> Figures:
         ]
         for name, count in _count_sql_statements(app, sale, cookie_name, cookies, forms).items():
             extra.append((f"{name}_sql_statements", count, "count"))
-        _dispose(app)
+        dispose_app(app)
     tps = _pgbench_tps()
     if tps is not None:
         main.append(("pgbench_simple_update_tps", tps, "1/s"))
@@ -192,34 +192,6 @@ def run() -> Figures:
 
 
 # --- set-up ------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _app(env: dict[str, str]):
-    """The app as gunicorn runs it, same SECRET_KEY: the sessions minted here must be accepted there."""
-    from marketplace.app import create_app
-
-    with _environ(env):
-        return create_app()
-
-
-def _dispose(app) -> None:
-    from marketplace.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _populate(app) -> Sale:

@@ -19,14 +19,13 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from bench._support import (
     REDIS_URL,
     CpuMeter,
     HttpSession,
     Server,
+    environ,
     flask_command,
     fresh_database,
     gunicorn,
@@ -165,18 +164,6 @@ def _sign_in(server: Server) -> dict[str, str]:
         browser.close()
 
 
-@contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _count_sql_statements(env: dict[str, str]) -> dict[str, int]:
     """One request of each endpoint, in-process on the same database: how many SQL statements it runs.
 
@@ -188,7 +175,7 @@ def _count_sql_statements(env: dict[str, str]) -> dict[str, int]:
     from marketplace.app import create_app
     from marketplace.extensions import db
 
-    with _environ({**env, "SECRET_KEY": secrets.token_urlsafe(36)}):
+    with environ({**env, "SECRET_KEY": secrets.token_urlsafe(36)}):
         app = create_app({"WTF_CSRF_ENABLED": False})  # the form's token is not what is counted here
     with app.app_context():
         engine = db.engine

@@ -26,13 +26,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from bench._support import (
     POSTGRES_ADMIN,
     REDIS_URL,
+    app_with_env,
+    dispose_app,
     fresh_database,
     log,
     percentile,
@@ -85,7 +85,7 @@ def run() -> Figures:
     extra: Figures = []
     with fresh_database(DATABASE) as database_url:
         env = production_env(database_url, REDIS_URL)
-        app = _app(env)
+        app = app_with_env(env)
         started = time.monotonic()
         now = _populate(app)
         generated = time.monotonic() - started
@@ -94,7 +94,7 @@ def run() -> Figures:
         measured = {kind: _measure(app, kind, filters) for kind, filters in plans.items()}
         results = {kind: latencies for kind, (latencies, _, _) in measured.items()}
         _explain(app, {kind: slowest for kind, (_, _, slowest) in measured.items()})
-        _dispose(app)
+        dispose_app(app)
     for kind in ("number", "time_status", "phone"):
         figures += [
             (f"{kind}_p50_ms", percentile(results[kind], 50) * 1000, "ms"),
@@ -116,33 +116,6 @@ def run() -> Figures:
 
 
 # --- the data --------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _app(env: dict[str, str]):
-    from marketplace.app import create_app
-
-    with _environ(env):
-        return create_app()
-
-
-def _dispose(app) -> None:
-    from marketplace.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _array(values: list[str]) -> str:

@@ -19,13 +19,12 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from bench._support import (
     REDIS_URL,
     CpuMeter,
     LoadResult,
+    app_with_env,
     fresh_database,
     gunicorn,
     load,
@@ -216,23 +215,8 @@ def _merge(results) -> LoadResult:
     return merged
 
 
-@contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _app(env: dict[str, str]):
-    from marketplace.app import create_app
-
-    with _environ({**env, "SECRET_KEY": secrets.token_urlsafe(36)}):
-        return create_app({"WTF_CSRF_ENABLED": False})
+    return app_with_env({**env, "SECRET_KEY": secrets.token_urlsafe(36)}, {"WTF_CSRF_ENABLED": False})
 
 
 def _populate(env: dict[str, str]) -> tuple[int, int, int]:
