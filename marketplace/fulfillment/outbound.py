@@ -143,42 +143,44 @@ _BIN_RANGES = """
 """
 
 
-def _with_plan(need_sql: str, statement: str) -> str:
-    """``need`` (a SELECT written in this module, never user text) and the plan's CTEs before ``statement``."""
-    return "".join(["WITH need AS (", need_sql, "), ", _BIN_RANGES, statement])
+def _with_plan(session: Session, need_sql: str, statement: str) -> str:
+    """``need`` (a SELECT written in this module, never user text) and the plan's CTEs before ``statement``.
+
+    PostgreSQL spells two-argument min/max LEAST/GREATEST; SQLite (the embedded mode) uses MIN/MAX.
+    """
+    sql = "".join(["WITH need AS (", need_sql, "), ", _BIN_RANGES, statement])
+    if not _is_postgres(session):
+        sql = sql.replace("LEAST(", "MIN(").replace("GREATEST(", "MAX(")
+    return sql
+
+
+_SHORT_TASKS = """
+    INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
+                            quantity_picked, status, sequence, short_reason, created_at, updated_at)
+    SELECT n.tenant_id, :wave_id, n.order_id, n.line_id, n.sku_id, NULL,
+           n.need_end - GREATEST(n.need_start, COALESCE(t.total, 0)), 0, 'SHORT', '', :no_bin_stock, :now, :now
+    FROM need_range n LEFT JOIN sku_total t ON t.sku_id = n.sku_id
+    WHERE n.need_end > COALESCE(t.total, 0)"""
+
+_PLANNED_TASKS = """
+    INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
+                            quantity_picked, status, sequence, short_reason, created_at, updated_at)
+    SELECT a.tenant_id, :wave_id, a.order_id, a.line_id, a.sku_id, a.bin_id, a.qty, 0, 'OPEN',
+           a.sort_key, '', :now, :now
+    FROM alloc a
+    ORDER BY a.sort_key, a.line_id"""
 
 
 def _plan(session: Session, *, wave_id: int, warehouse_id: int, need_sql: str, params: dict) -> None:
     """Insert the pick tasks covering ``need`` (tenant_id, order_id, line_id, sku_id, qty, rank_key) from the
-    warehouse's bins in route order, and one ``short`` task per line for what no bin covers."""
+    warehouse's bins in route order, and one ``short`` task per line for what no bin covers.
+
+    The short tasks go in first: they hold no bin, so the plan that follows sees the bins exactly as they were.
+    """
     now = {"now": datetime.now().astimezone()}
     base = {"warehouse_id": warehouse_id, "wave_id": wave_id, "replan_line": None, **now, **params}
-    # One statement: both inserts read the same snapshot, so the short part sees the bins as the plan did.
-    session.execute(
-        text(
-            _with_plan(
-                need_sql,
-                """,
-            planned AS (
-                INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
-                                        quantity_picked, status, sequence, short_reason, created_at, updated_at)
-                SELECT a.tenant_id, :wave_id, a.order_id, a.line_id, a.sku_id, a.bin_id, a.qty, 0, 'OPEN',
-                       a.sort_key, '', :now, :now
-                FROM alloc a
-                ORDER BY a.sort_key, a.line_id
-                RETURNING id
-            )
-            INSERT INTO pick_tasks (tenant_id, wave_id, order_id, order_line_id, sku_id, bin_id, quantity,
-                                    quantity_picked, status, sequence, short_reason, created_at, updated_at)
-            SELECT n.tenant_id, :wave_id, n.order_id, n.line_id, n.sku_id, NULL,
-                   n.need_end - GREATEST(n.need_start, COALESCE(t.total, 0)), 0, 'SHORT', '', :no_bin_stock,
-                   :now, :now
-            FROM need_range n LEFT JOIN sku_total t ON t.sku_id = n.sku_id
-            WHERE n.need_end > COALESCE(t.total, 0)""",
-            )
-        ),
-        {**base, "no_bin_stock": NO_BIN_STOCK},
-    )
+    session.execute(text(_with_plan(session, need_sql, _SHORT_TASKS)), {**base, "no_bin_stock": NO_BIN_STOCK})
+    session.execute(text(_with_plan(session, need_sql, _PLANNED_TASKS)), base)
 
 
 @dataclass(frozen=True)
