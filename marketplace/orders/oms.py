@@ -21,9 +21,9 @@ from marketplace.core.errors import N_, DomainError, PermissionDenied, Validatio
 from marketplace.identity.models import User
 from marketplace.orders import services
 from marketplace.orders.drafts import OrderActor
-from marketplace.orders.errors import IllegalTransition, ReasonRequired
+from marketplace.orders.errors import ReasonRequired
 from marketplace.orders.models import Order, OrderReviewRule, OrderStatus, ReviewRuleKind
-from marketplace.orders.states import ACTION_LABELS, FINAL, STATUS_LABELS
+from marketplace.orders.states import FINAL, STATUS_LABELS
 
 MAX_BULK = 200  # orders one bulk removal may name (a page of the list is 50)
 MAX_REASON = 255  # orders.invalid_reason
@@ -170,12 +170,8 @@ def decide_review(session: Session, order: Order, *, approve: bool, actor: Order
     the shop); rejected (a reason is required), it is cancelled and refunded. Refused unless under review."""
     if not approve and not reason.strip():
         raise ReasonRequired()
-    order = _locked(session, order.id)  # an approval and a rejection at the same moment: the second one waits
-    if order.status is not OrderStatus.UNDER_REVIEW:
-        action = "release_to_warehouse" if approve else "cancel"
-        raise IllegalTransition(
-            number=order.number, current=str(STATUS_LABELS[order.status]), action=str(ACTION_LABELS[action])
-        )
+    # The services lock the order and refuse anything not under review: an approval and a rejection at the
+    # same moment are serialised, and the second one is refused naming the state the first one left.
     if approve:
         return services.approve_review(
             session, order, actor=actor, reason=reason.strip() or "review approved"

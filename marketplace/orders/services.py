@@ -273,8 +273,17 @@ def review_reason(session: Session, order: Order) -> str:
 # --- review, shipping, receipt, completion -----------------------------------------------------
 
 
+def _require_under_review(order: Order, action: str) -> None:
+    """Review decisions apply only to held orders (the table also lets a PAID order go to the warehouse)."""
+    if order.status is not OrderStatus.UNDER_REVIEW:
+        raise IllegalTransition(
+            number=order.number, current=str(STATUS_LABELS[order.status]), action=str(ACTION_LABELS[action])
+        )
+
+
 def approve_review(session: Session, order: Order, *, actor: OrderActor, reason: str = "") -> Order:
     order = _locked(session, order)
+    _require_under_review(order, "release_to_warehouse")
     _transition(session, order, "release_to_warehouse", actor=actor, reason=reason or "review approved")
     order_ready_to_ship(session, order)
     session.flush()
@@ -283,10 +292,8 @@ def approve_review(session: Session, order: Order, *, actor: OrderActor, reason:
 
 def reject_review(session: Session, order: Order, *, actor: OrderActor, reason: str) -> Order:
     """A rejected order is cancelled and refunded like any cancellation before shipment."""
-    if order.status is not OrderStatus.UNDER_REVIEW:
-        raise IllegalTransition(
-            number=order.number, current=str(STATUS_LABELS[order.status]), action=str(ACTION_LABELS["cancel"])
-        )
+    order = _locked(session, order)
+    _require_under_review(order, "cancel")
     return cancel_order(session, order, actor=actor, reason=reason)
 
 
