@@ -17,6 +17,7 @@ from marketplace.checkout.models import CartLine, Checkout
 from marketplace.core.audit import AuditEntry
 from marketplace.core.jobs import OutboxMessage
 from marketplace.crm.models import Address
+from marketplace.fulfillment import count_models, pack_models, transfer_models
 from marketplace.fulfillment.models import Bin, BinStock, WarehouseShop, Zone
 from marketplace.identity.models import AdminIpRule, LoginAttempt, Role, User
 from marketplace.inventory.models import StockLevel, StockMovement, Warehouse
@@ -63,6 +64,10 @@ from marketplace.reviews.models import Review
 from marketplace.search.models import ListedProduct, SearchLog
 
 __all__ = [
+    # whole modules of one domain, imported for their tables
+    "count_models",
+    "pack_models",
+    "transfer_models",
     "Address",
     "AdminIpRule",
     "ApiKey",

@@ -1,0 +1,1 @@
+"""Cycle counts: blind counts of bins or SKUs and their variance review."""
