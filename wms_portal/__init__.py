@@ -23,4 +23,15 @@ install_nav(
     ],
 )
 
-from wms_portal.views import dashboard, handheld, outbound, pick, purchasing, setup  # noqa: E402,F401
+from wms_portal.views import (  # noqa: E402,F401
+    counts,
+    dashboard,
+    handheld,
+    outbound,
+    pack,
+    pick,
+    purchasing,
+    setup,
+    stock,
+    transfers,
+)

@@ -1,0 +1,1 @@
+"""WMS counts views (being written)."""

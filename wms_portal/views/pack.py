@@ -1,0 +1,1 @@
+"""WMS pack views (being written)."""

@@ -1,0 +1,1 @@
+"""WMS stock views (being written)."""

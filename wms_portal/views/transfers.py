@@ -1,0 +1,1 @@
+"""WMS transfers views (being written)."""
