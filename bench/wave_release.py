@@ -156,6 +156,7 @@ def populate(app, *, orders: int, skus: int = SKUS, shops: int = SHOPS) -> Floor
         # SKU k (1..skus) belongs to shop k % shops; line j of an order takes SKU k + 37 * shops * j (mod skus),
         # the same shop. Popularity: k = 1 + floor(skus * random()^2).
         statements = [
+            "SELECT setseed(0.42)",  # the same data every run (random() below)
             f"""INSERT INTO products (tenant_id, title, description_html, video_url, weight_g, category_id, status,
                                       is_listed, shop_position, specs, attributes, min_price, max_price,
                                       sales_count, rating_count, rating_sum, search_tokens)
