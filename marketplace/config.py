@@ -124,6 +124,10 @@ def load_config() -> dict[str, Any]:
         "ORDER_PAYMENT_TIMEOUT_MINUTES": _env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30),
         # Received orders complete (and their after-sales window starts) after this many days.
         "ORDER_AUTO_COMPLETE_DAYS": _env_int("ORDER_AUTO_COMPLETE_DAYS", 7),
+        # The pack station warns when a parcel's weight is off the expected one by more than the larger of
+        # this share and this many grams.
+        "WMS_WEIGHT_TOLERANCE_PERCENT": _env_int("WMS_WEIGHT_TOLERANCE_PERCENT", 10),
+        "WMS_WEIGHT_TOLERANCE_GRAMS": _env_int("WMS_WEIGHT_TOLERANCE_GRAMS", 50),
         "API_TITLE": "Marketplace merchant API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -54,3 +54,12 @@ class BinRangeForm(FlaskForm):
 
 class ShopForm(FlaskForm):
     merchant = SelectField(_l("Shop"), coerce=int, validate_choice=True)
+
+
+class BoxTypeForm(FlaskForm):
+    code = StringField(_l("Box code"), validators=[DataRequired(), Length(max=16)])
+    name = StringField(_l("Box name"), validators=[DataRequired(), Length(max=100)])
+    length_mm = IntegerField(_l("Length (mm)"), validators=[Optional(), NumberRange(min=0, max=5000)])
+    width_mm = IntegerField(_l("Width (mm)"), validators=[Optional(), NumberRange(min=0, max=5000)])
+    height_mm = IntegerField(_l("Height (mm)"), validators=[Optional(), NumberRange(min=0, max=5000)])
+    tare_g = IntegerField(_l("Empty weight (g)"), validators=[Optional(), NumberRange(min=0, max=50000)])

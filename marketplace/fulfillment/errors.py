@@ -55,3 +55,9 @@ class NotAPlatformWarehouse(DomainError):
     code = "wms.not_platform_warehouse"
     status = 404
     message = N_("Not found.")
+
+
+class DuplicateBoxType(DomainError):
+    code = "wms.duplicate_box_type"
+    status = 409
+    message = N_("Box type {code} already exists in this warehouse.")

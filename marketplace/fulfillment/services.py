@@ -19,12 +19,14 @@ from marketplace.fulfillment.errors import (
     BinNotEmpty,
     DuplicateBarcode,
     DuplicateBins,
+    DuplicateBoxType,
     DuplicateWarehouse,
     DuplicateZone,
     InvalidBinRange,
     InvalidLocationCode,
 )
 from marketplace.fulfillment.models import Bin, BinKind, BinStock, WarehouseShop, Zone
+from marketplace.fulfillment.pack_models import BoxType
 from marketplace.inventory.models import Warehouse
 from marketplace.merchants.models import Merchant
 
@@ -83,6 +85,43 @@ def create_zone(session: Session, warehouse: Warehouse, *, code: str, name: str)
     except IntegrityError:
         raise DuplicateZone(code=code) from None
     return zone
+
+
+def create_box_type(
+    session: Session,
+    warehouse: Warehouse,
+    *,
+    code: str,
+    name: str,
+    dimensions_mm: tuple[int, int, int] = (0, 0, 0),
+    tare_g: int = 0,
+) -> BoxType:
+    """A carton size the pack station offers; codes are unique per warehouse."""
+    _check_platform(warehouse)
+    code = normalise_code(code, 16)
+    taken = session.scalar(
+        select(BoxType.id).where(BoxType.warehouse_id == warehouse.id, BoxType.code == code)
+    )
+    if taken is not None:
+        raise DuplicateBoxType(code=code)
+    length, width, height = dimensions_mm
+    box = BoxType(
+        warehouse_id=warehouse.id,
+        code=code,
+        name=name.strip() or code,
+        length_mm=length,
+        width_mm=width,
+        height_mm=height,
+        tare_g=tare_g,
+        is_active=True,
+    )
+    try:
+        with session.begin_nested():
+            session.add(box)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateBoxType(code=code) from None
+    return box
 
 
 def rename_zone(session: Session, zone: Zone, *, name: str) -> Zone:

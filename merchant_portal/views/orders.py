@@ -22,24 +22,13 @@ from marketplace.extensions import db, htmx
 from marketplace.merchants.queries import get_merchant
 from marketplace.merchants.regions import province_label
 from marketplace.orders import queries, services
+from marketplace.orders.carriers import CARRIERS
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.queries import OrderFilters
 from marketplace.orders.seen import mark_seen_by_merchant
 from marketplace.orders.states import may
 from merchant_portal import bp
 
-# The carriers most shops use; anything else is typed in.
-CARRIERS = (
-    "顺丰速运",
-    "中通快递",
-    "圆通速递",
-    "申通快递",
-    "韵达快递",
-    "极兔速递",
-    "京东物流",
-    "中国邮政EMS",
-    "德邦快递",
-)
 OTHER_CARRIER = "other"
 
 

@@ -77,6 +77,8 @@ def test_every_page_of_the_portal_renders_for_its_user(app, client, kind, locale
     for path, response in responses.items():
         if response.status_code == 302:
             assert response.headers["Location"] == SIGNED_IN_REDIRECTS[pages[path]], path
+        elif path.endswith(".csv"):  # a download, not a page
+            assert response.mimetype == "text/csv", path
         else:
             assert response.mimetype == "text/html", path
             assert ("</html>" in response.text) is (pages[path] not in FRAGMENTS), path

@@ -23,7 +23,7 @@ from wms_portal import bp
 WAVES_SHOWN = 50
 
 
-def _warehouse(*, required: bool = True):
+def chosen_warehouse(*, required: bool = True):
     """The platform warehouse chosen with ``?warehouse=``, else the first one (None or 404 when there is none)."""
     chosen = request.values.get("warehouse", "")
     if chosen.isdigit():
@@ -71,7 +71,7 @@ def _progress(wave_ids: list[int]) -> dict[int, dict[str, int]]:
 @bp.get("/outbound")
 @requires("wms.setup")
 def outbound_desk():
-    warehouse = _warehouse(required=False)
+    warehouse = chosen_warehouse(required=False)
     if warehouse is None:
         return render_template("wms/outbound/desk.html", warehouse=None)
     pool = outbound.outbound_pool(db.session, warehouse.id)
@@ -107,7 +107,7 @@ def _cutoff(value: str) -> datetime | None:
 @bp.post("/outbound/waves")
 @requires("wms.setup")
 def outbound_release():
-    warehouse = _warehouse()
+    warehouse = chosen_warehouse()
     form = request.form
     lines = form.get("lines", "")
     limit = form.get("limit", "").strip()

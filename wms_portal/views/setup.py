@@ -11,14 +11,22 @@ from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
-from marketplace.fulfillment import queries, services
+from marketplace.fulfillment import packing, queries, services
 from marketplace.fulfillment.labels import code128_svg
 from marketplace.fulfillment.models import BinKind
 from marketplace.identity import queries as identity_queries
 from marketplace.identity.models import UserKind
 from marketplace.merchants.models import Merchant
 from wms_portal import bp
-from wms_portal.setup_forms import BIN_KINDS, BinForm, BinRangeForm, ShopForm, WarehouseForm, ZoneForm
+from wms_portal.setup_forms import (
+    BIN_KINDS,
+    BinForm,
+    BinRangeForm,
+    BoxTypeForm,
+    ShopForm,
+    WarehouseForm,
+    ZoneForm,
+)
 
 
 @bp.get("/setup/warehouses")
@@ -61,6 +69,7 @@ def _forms(warehouse_id: int, zones, **given):
         "bin_form": given.get("bin_form") or BinForm(prefix="bin", formdata=None),
         "range_form": given.get("range_form") or BinRangeForm(prefix="range", formdata=None),
         "shop_form": given.get("shop_form") or ShopForm(prefix="shop", formdata=None),
+        "box_form": given.get("box_form") or BoxTypeForm(prefix="box", formdata=None),
     }
     for name in ("bin_form", "range_form"):
         forms[name].zone.choices = _zone_choices(zones)
@@ -91,7 +100,9 @@ def _render_page(warehouse, *, status: int = 200, **given):
     if htmx and htmx.target == "bins":
         return render_template("wms/setup/_bins.html", **context), status
     context.update(
-        shops=queries.served_shops(db.session, warehouse.id), **_forms(warehouse.id, zones, **given)
+        shops=queries.served_shops(db.session, warehouse.id),
+        boxes=packing.box_types(db.session, warehouse.id),
+        **_forms(warehouse.id, zones, **given),
     )
     return render_template("wms/setup/warehouse.html", **context), status
 
@@ -122,6 +133,28 @@ def setup_zone_create(warehouse_id: int):
             flash(_("Zone %(code)s added.", code=zone.code), "success")
             return _back(warehouse_id, "zones")
     return _render_page(warehouse, status=422, zone_form=form)
+
+
+@bp.post("/setup/warehouses/<int:warehouse_id>/boxes")
+@requires("wms.setup")
+def setup_box_create(warehouse_id: int):
+    warehouse = queries.platform_warehouse(db.session, warehouse_id)
+    form = BoxTypeForm(prefix="box")
+    if form.validate_on_submit():
+        try:
+            dimensions = (form.length_mm.data or 0, form.width_mm.data or 0, form.height_mm.data or 0)
+            box = services.create_box_type(
+                db.session, warehouse, code=form.code.data, name=form.name.data, dimensions_mm=dimensions,
+                tare_g=form.tare_g.data or 0,
+            )  # fmt: skip
+        except DomainError as exc:
+            db.session.rollback()
+            form.code.errors.append(exc.text)
+        else:
+            db.session.commit()
+            flash(_("Box type %(code)s added.", code=box.code), "success")
+            return _back(warehouse_id, "boxes")
+    return _render_page(warehouse, status=422, box_form=form)
 
 
 def _posted(form_class, prefix: str, warehouse_id: int):
