@@ -106,7 +106,7 @@ class OrderShipments(MethodView):
         quantities = None
         if "lines" in body:
             quantities = {item["line_id"]: item["quantity"] for item in body["lines"]}
-        services.ship_order(
+        services.ship_by_shop(
             db.session,
             order,
             quantities=quantities,

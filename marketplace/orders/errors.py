@@ -31,3 +31,9 @@ class ReasonRequired(DomainError):
     code = "order.reason_required"
     status = 422
     message = N_("Give a reason.")
+
+
+class FulfilledByPlatform(DomainError):
+    code = "orders.fulfilled_by_platform"
+    status = 409
+    message = N_("Order {number} ships from the platform warehouse: its pack station ships it, not the shop.")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from marketplace.core.db import utcnow
 from marketplace.identity.models import User
 from marketplace.inventory import services as stock
+from marketplace.inventory.models import Warehouse
 from marketplace.orders.drafts import (
     SYSTEM,
     DeliveryAddress,
@@ -24,6 +25,7 @@ from marketplace.orders.drafts import (
     OrderDraft,
 )
 from marketplace.orders.errors import (
+    FulfilledByPlatform,
     IllegalTransition,
     NothingToShip,
     ReasonRequired,
@@ -351,6 +353,31 @@ def ship_order(
     )
     session.flush()
     return shipment
+
+
+def ship_by_shop(
+    session: Session,
+    order: Order,
+    *,
+    quantities: dict[int, int] | None,
+    carrier: str,
+    waybill_no: str,
+    actor: OrderActor,
+) -> Shipment:
+    """The shop ships lines from its own stock; lines held in a platform warehouse are shipped by that
+    warehouse's pack station (the shop never had those units in hand), so naming one is refused."""
+    platform_lines = {
+        line.id
+        for line in order.lines
+        if line.warehouse_id is not None
+        and session.scalar(select(Warehouse.merchant_id).where(Warehouse.id == line.warehouse_id)) is None
+    }
+    wanted = quantities if quantities is not None else {line.id: line.open_quantity for line in order.lines}
+    if any(qty and line_id in platform_lines for line_id, qty in wanted.items()):
+        raise FulfilledByPlatform(number=order.number)
+    return ship_order(
+        session, order, quantities=quantities, carrier=carrier, waybill_no=waybill_no, actor=actor
+    )
 
 
 def confirm_receipt(session: Session, order: Order, *, actor: OrderActor) -> Order:

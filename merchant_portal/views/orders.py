@@ -206,7 +206,7 @@ def order_ship(order_id: int):
     if quantities is None:
         return _render_ship(order, form, 422)
     try:
-        services.ship_order(
+        services.ship_by_shop(
             db.session,
             order,
             quantities=quantities,

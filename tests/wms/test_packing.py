@@ -17,8 +17,9 @@ from marketplace.fulfillment.pack_models import Parcel, ParcelStatus
 from marketplace.identity.models import UserKind
 from marketplace.inventory.models import StockLevel
 from marketplace.orders.drafts import OrderActor
+from marketplace.orders.errors import FulfilledByPlatform
 from marketplace.orders.models import Order, OrderStatus, Shipment
-from marketplace.orders.services import cancel_order
+from marketplace.orders.services import cancel_order, ship_by_shop
 from tests.factories import login, make_user
 from tests.orders.order_helpers import place_paid, shopper_with_address
 from tests.page_helpers import english_client, flashes
@@ -323,3 +324,19 @@ def test_the_tolerance_is_the_larger_of_the_share_and_the_allowance():
     tolerance = packing.Tolerance(percent=10, grams=50)
     assert tolerance.allowed(200) == 50
     assert tolerance.allowed(2000) == 200
+
+
+def test_the_shop_cannot_ship_lines_held_in_the_platform_warehouse(app, picked):
+    with app.app_context(), acting_as(SYSTEM):
+        order = db.session.get(Order, picked["order_id"])
+        with pytest.raises(FulfilledByPlatform):
+            ship_by_shop(
+                db.session,
+                order,
+                quantities=None,
+                carrier="顺丰速运",
+                waybill_no="SF9",
+                actor=OrderActor(None, "shop"),
+            )
+        db.session.rollback()
+        assert db.session.get(Order, picked["order_id"]).status == OrderStatus.AWAITING_SHIPMENT
