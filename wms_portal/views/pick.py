@@ -61,20 +61,24 @@ def _own_task(task_id: int) -> PickTask:
     return task
 
 
+def _screen(task: PickTask | None, *, message: str = "") -> dict:
+    """What the picker's screen shows: the task's bin, item and quantity, a fresh scan token, short reasons."""
+    if task is None:
+        return {"task": None, "bin": None, "message": message}
+    return {
+        "task": task,
+        "bin": db.session.get(Bin, task.bin_id),
+        "sku": db.session.get(Sku, task.sku_id),
+        "token": _token(),
+        "reasons": [(code, outbound.SHORT_REASONS[code]) for code in outbound.PICKER_REASONS],
+        "message": message,
+    }
+
+
 @bp.get("/pick")
 @requires("wms.pick")
 def pick():
-    task = _current_task()
-    if task is None:
-        return render_template("wms/pick/start.html")
-    return render_template(
-        "wms/pick/task.html",
-        task=task,
-        bin=db.session.get(Bin, task.bin_id),
-        sku=db.session.get(Sku, task.sku_id),
-        token=_token(),
-        reasons=[(code, outbound.SHORT_REASONS[code]) for code in outbound.PICKER_REASONS],
-    )
+    return render_template("wms/pick/task.html", **_screen(_current_task()))
 
 
 @bp.post("/pick/next")
@@ -122,11 +126,14 @@ def pick_scan(task_id: int):
     except DomainError as exc:
         db.session.rollback()
         return _panel(exc.text, ok=False, status=exc.status)
-    flash(_("Picked %(count)s × %(sku)s.", count=task.quantity, sku=sku.code), "success")
+    message = _("Picked %(count)s × %(sku)s.", count=task.quantity, sku=sku.code)
     if following is None:
-        flash(_("Nothing left to pick."), "info")
+        message = " ".join([message, _("Nothing left to pick.")])
     if htmx:
-        return "", 204, {"HX-Redirect": url_for("wms.pick")}
+        # The next task replaces the whole screen in place: no page load between scans.
+        screen = render_template("wms/pick/_screen.html", **_screen(following, message=message))
+        return screen, 200, {"HX-Retarget": "#pick-screen", "HX-Reswap": "outerHTML"}
+    flash(message, "success")
     return redirect(url_for("wms.pick"))
 
 
