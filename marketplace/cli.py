@@ -40,7 +40,7 @@ def seed_demo() -> None:
     dispatch_after_commit()  # the demo orders' pushes to the shops
     click.echo("Demo accounts (demo data only):")
     for portal, email, password, what in DEMO_ACCOUNTS:
-        click.echo(f"  {portal:<10} {email:<22} {password:<20} {what}")
+        click.echo(f"  {portal:<10} {email:<22} {password:<22} {what}")
 
 
 @click.command("create-admin")

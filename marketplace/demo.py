@@ -15,6 +15,7 @@ DEMO_ACCOUNTS = [
     ("admin", "admin@demo.test", "admin-demo-pass", "platform super admin"),
     ("merchant", "merchant@demo.test", "merchant-demo-pass", "owner of 青山茶舍 Green Hill Tea"),
     ("merchant", "merchant2@demo.test", "merchant-demo-pass", "owner of 极客数码 Geek Digital"),
+    ("wms", "supervisor@demo.test", "supervisor-demo-pass", "warehouse supervisor (every WMS task)"),
     ("wms", "picker@demo.test", "picker-demo-pass", "warehouse picker"),
     ("storefront", "shopper@demo.test", "shopper-demo-pass", "a member"),
 ]
@@ -57,15 +58,19 @@ def seed(session: Session) -> None:
                 is_owner=True,
                 roles=[role_by_code(session, UserKind.MERCHANT, "owner")],
             )
-    if _user(session, UserKind.WAREHOUSE, "picker@demo.test") is None:
-        create_user(
-            session,
-            kind=UserKind.WAREHOUSE,
-            email="picker@demo.test",
-            password="picker-demo-pass",
-            name="拣货员 Picker",
-            roles=[role_by_code(session, UserKind.WAREHOUSE, "picker")],
-        )
+    for email, password, name, role in (
+        ("supervisor@demo.test", "supervisor-demo-pass", "仓库主管 Supervisor", "supervisor"),
+        ("picker@demo.test", "picker-demo-pass", "拣货员 Picker", "picker"),
+    ):
+        if _user(session, UserKind.WAREHOUSE, email) is None:
+            create_user(
+                session,
+                kind=UserKind.WAREHOUSE,
+                email=email,
+                password=password,
+                name=name,
+                roles=[role_by_code(session, UserKind.WAREHOUSE, role)],
+            )
     if _user(session, UserKind.SHOPPER, "shopper@demo.test") is None:
         create_user(
             session,
@@ -79,8 +84,8 @@ def seed(session: Session) -> None:
     seed_catalogue(session)
     seed_shops(session)
     seed_wallet(session)
+    seed_warehouse(session)  # first: the demo orders' first items ship from the platform warehouse
     seed_orders(session)
-    seed_warehouse(session)
 
 
 # --- the demo catalogue: so the storefront is not empty ------------------------------------------
@@ -356,10 +361,22 @@ def seed_wallet(session: Session) -> None:
     session.flush()
 
 
+def _shop_sku(session: Session, slug: str, position: int = 0) -> int:
+    """The id of a demo shop's SKU, counting in catalogue order."""
+    from marketplace.catalog.models import Product, Sku
+
+    merchant_id = session.scalar(select(Merchant.id).where(Merchant.slug == slug))
+    return session.scalars(
+        select(Sku.id)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Product.tenant_id == merchant_id)
+        .order_by(Product.id, Sku.position)
+    ).all()[position]
+
+
 def seed_orders(session: Session) -> None:
     """The demo shopper's address, one paid checkout across both shops and one unpaid order, so the order
     pages of every portal have something to show. Only when the shopper has no orders yet."""
-    from marketplace.catalog.models import Product, Sku
     from marketplace.checkout import cart
     from marketplace.checkout.queries import quote
     from marketplace.checkout.services import CheckoutRequest, place_checkout
@@ -379,22 +396,13 @@ def seed_orders(session: Session) -> None:
         )  # fmt: skip
         address = save_address(session, user_id=shopper.id, data=data)
 
-    def first_sku(slug: str, position: int = 0) -> int:
-        merchant_id = session.scalar(select(Merchant.id).where(Merchant.slug == slug))
-        return session.scalars(
-            select(Sku.id)
-            .join(Product, Product.id == Sku.product_id)
-            .where(Product.tenant_id == merchant_id)
-            .order_by(Product.id, Sku.position)
-        ).all()[position]
-
     owner = cart.CartOwner(user_id=shopper.id)
     for slug, position in (("green-hill-tea", 0), ("geek-digital", 0)):
-        cart.add_line(session, owner, sku_id=first_sku(slug, position), quantity=1)
+        cart.add_line(session, owner, sku_id=_shop_sku(session, slug, position), quantity=1)
     request = CheckoutRequest(address.id, "demo-paid", quote(session, owner, address).total_amount)
     paid = place_checkout(session, shopper=shopper, request=request)
     capture_payment(session, paid.payment, provider_txn_id="demo-gateway-0001")
-    cart.add_line(session, owner, sku_id=first_sku("green-hill-tea", 2), quantity=2)
+    cart.add_line(session, owner, sku_id=_shop_sku(session, "green-hill-tea", 2), quantity=2)
     request = CheckoutRequest(address.id, "demo-unpaid", quote(session, owner, address).total_amount)
     place_checkout(session, shopper=shopper, request=request)
 
@@ -404,7 +412,7 @@ def seed_warehouse(session: Session) -> None:
     an approved purchase order of tea waiting to be received. Only when the warehouse has no zone yet."""
     from marketplace.catalog.models import Product, Sku
     from marketplace.fulfillment.models import Zone
-    from marketplace.fulfillment.services import assign_shop, create_bin_range, create_zone
+    from marketplace.fulfillment.services import assign_shop, create_bin_range, create_box_type, create_zone
     from marketplace.inventory.services import platform_warehouse
     from marketplace.purchasing.services import (
         PoLineInput,
@@ -421,6 +429,11 @@ def seed_warehouse(session: Session) -> None:
     create_bin_range(session, warehouse, zone, aisle="A", bays=(1, 4), levels=(1, 3))
     for _email, _name, slug, _contact in DEMO_SHOPS:
         assign_shop(session, warehouse, session.scalar(select(Merchant).where(Merchant.slug == slug)))
+    for code, name, size, tare in (("S", "小箱 Small", (200, 150, 100), 80), ("M", "中箱 Medium", (300, 200, 150), 150),
+                                   ("L", "大箱 Large", (450, 350, 250), 300)):  # fmt: skip
+        create_box_type(session, warehouse, code=code, name=name, dimensions_mm=size, tare_g=tare)
+    _platform_fulfilled(session, warehouse, "green-hill-tea", "A-01-01")
+    _platform_fulfilled(session, warehouse, "geek-digital", "A-02-01")
     supplier = save_supplier(
         session,
         SupplierInput(
@@ -443,3 +456,33 @@ def seed_warehouse(session: Session) -> None:
         note="demo: receive one line short and one extra unit",
     )
     approve_po(session, po, actor=_user(session, UserKind.STAFF, "admin@demo.test"))
+
+
+def _platform_fulfilled(session: Session, warehouse, slug: str, bin_code: str) -> None:
+    """The shop's first SKU moves to the platform warehouse, into ``bin_code``: the demo orders of it ship
+    through the WMS (pick, check, weigh, pack, ship) instead of from the shop's own stock."""
+    from marketplace.fulfillment.models import PutawayStatus, PutawayTask
+    from marketplace.fulfillment.putaway import put_away
+    from marketplace.inventory.services import default_warehouse, level_for, receive, set_on_hand
+
+    merchant_id = session.scalar(select(Merchant.id).where(Merchant.slug == slug))
+    sku_id = _shop_sku(session, slug)
+    own = default_warehouse(session, merchant_id)
+    units = level_for(session, sku_id, merchant_id, own.id).on_hand or 30
+    reason = "demo: platform fulfilment"
+    set_on_hand(session, sku_id=sku_id, tenant_id=merchant_id, quantity=0, reason=reason, warehouse_id=own.id)
+    receive(
+        session,
+        sku_id=sku_id,
+        tenant_id=merchant_id,
+        quantity=units,
+        warehouse_id=warehouse.id,
+        reason=reason,
+    )
+    task = PutawayTask(
+        tenant_id=merchant_id, warehouse_id=warehouse.id, sku_id=sku_id, quantity=units, quantity_done=0,
+        status=PutawayStatus.OPEN,
+    )  # fmt: skip
+    session.add(task)
+    session.flush()
+    put_away(session, task.id, scanned_bin=f"{warehouse.code}-{bin_code}", quantity=units, actor_id=None)

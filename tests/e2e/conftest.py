@@ -38,6 +38,7 @@ DEMO_PASSWORDS = {
     "admin@demo.test": "admin-demo-pass",
     "merchant@demo.test": "merchant-demo-pass",
     "picker@demo.test": "picker-demo-pass",
+    "supervisor@demo.test": "supervisor-demo-pass",
     "shopper@demo.test": "shopper-demo-pass",
 }
 LOGIN_PATHS = {
