@@ -90,10 +90,6 @@ class Parcel(TenantScoped, TimestampMixin, Base):
 
     lines: Mapped[list[ParcelLine]] = relationship(order_by="ParcelLine.id", viewonly=True)
 
-    @property
-    def checked_all(self) -> bool:
-        return all(line.quantity_checked == line.quantity for line in self.lines)
-
     def __repr__(self) -> str:
         return f"<Parcel {self.id} order={self.order_id} {self.status}>"
 

@@ -294,11 +294,20 @@ def check_item(session: Session, parcel: Parcel, scanned: str, *, quantity: int 
     return sku
 
 
+def all_checked(session: Session, parcel: Parcel) -> bool:
+    """Read from the table, not the session: the check scans count with UPDATE statements."""
+    missing = session.scalar(
+        select(func.count())
+        .select_from(ParcelLine)
+        .where(ParcelLine.parcel_id == parcel.id, ParcelLine.quantity_checked < ParcelLine.quantity)
+    )
+    return missing == 0
+
+
 def finish_check(session: Session, parcel: Parcel) -> Parcel:
     """Every picked unit scanned: the parcel goes on to weighing; otherwise :class:`MissingItems`."""
     _expect_status(parcel, ParcelStatus.CHECKING)
-    session.refresh(parcel)
-    if not all(line.quantity_checked == line.quantity for line in parcel.lines):
+    if not all_checked(session, parcel):
         raise MissingItems(missing=_expected(session, parcel))
     parcel.status = ParcelStatus.CHECKED
     session.flush()
@@ -391,7 +400,13 @@ def ship_parcel(
     carrier, waybill_no = (carrier or "").strip()[:50], (waybill_no or "").strip()[:64]
     if carrier and waybill_no:
         _refuse_reused_waybill(session, parcel, carrier, waybill_no)
-    quantities = {line.order_line_id: line.quantity_checked for line in parcel.lines}
+    quantities = dict(
+        session.execute(
+            select(ParcelLine.order_line_id, ParcelLine.quantity_checked).where(
+                ParcelLine.parcel_id == parcel.id
+            )
+        ).all()
+    )
     shipment = orders.ship_order(
         session, order, quantities=quantities, carrier=carrier, waybill_no=waybill_no, actor=actor
     )

@@ -153,7 +153,7 @@ def pack_check(parcel_id: int):
             quantity=int(quantity) if quantity.isdigit() else 0,
             token=request.form.get("token", ""),
         )
-        done = parcel.checked_all
+        done = packing.all_checked(db.session, parcel)
         if done:
             packing.finish_check(db.session, parcel)
         db.session.commit()
