@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Insert, func, literal, or_, select, update
+from sqlalchemy import Insert, func, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import Sku
@@ -147,6 +147,10 @@ def _whole(value: object) -> bool:
 
 
 def _next_number(session: Session, warehouse_id: int) -> int:
+    """The warehouse's next count number; on PostgreSQL under a per-warehouse lock held to the commit, so two
+    supervisors creating counts at once get different numbers instead of a unique-key error."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(727015, :w)"), {"w": warehouse_id})
     last = session.scalar(select(func.max(CycleCount.number)).where(CycleCount.warehouse_id == warehouse_id))
     return (last or 0) + 1
 
@@ -585,6 +589,19 @@ def lines_in(session: Session, count: CycleCount) -> list[tuple[CycleCountLine, 
         .order_by(Bin.sort_key, Sku.code, CycleCountLine.id)
     ).all()
     return [(line, bin_, sku, int(now)) for line, bin_, sku, now in rows]
+
+
+def open_counts(session: Session) -> list[CycleCount]:
+    """Counts open for counting in every platform warehouse, oldest first (the counter's list)."""
+    return list(
+        session.scalars(
+            select(CycleCount)
+            .join(Warehouse, Warehouse.id == CycleCount.warehouse_id)
+            .where(CycleCount.status == CountStatus.OPEN, Warehouse.merchant_id.is_(None))
+            .order_by(CycleCount.id)
+            .limit(100)
+        )
+    )
 
 
 def recent_counts(session: Session, warehouse_id: int, *, status: CountStatus | None = None, limit: int = 50):

@@ -434,3 +434,33 @@ def test_desk_manual_adjustment_form(app, floor):
     )
     assert ("success", "TEA in A-01-03 adjusted by +3: now 3.") in flashes(done.text)
     assert _state(app, floor, "A-01-03", "TEA") == (3, 15, 15)
+
+
+def test_desk_creates_zone_and_sku_counts_and_the_handheld_lists_them(app, floor):
+    client = _supervisor(app)
+    zone = client.post("/wms/counts", data={"scope": "zone", "zone": floor["zone_id"]}, follow_redirects=True)
+    assert ("success", "Count 1 created: the counters can start.") in flashes(zone.text)
+    sku = client.post("/wms/counts", data={"scope": "sku", "sku": "6900000000011"}, follow_redirects=True)
+    assert ("success", "Count 2 created: the counters can start.") in flashes(sku.text)
+    unknown = client.post("/wms/counts", data={"scope": "sku", "sku": "NOPE"}, follow_redirects=True)
+    assert ("error", "No item with the code “NOPE”.") in flashes(unknown.text)
+    empty = client.post("/wms/counts", data={"scope": "bins"}, follow_redirects=True)
+    assert flashes(empty.text)[0][0] == "error"
+
+    with app.app_context():
+        by_number = {c.number: c for c in db.session.scalars(select(CycleCount))}
+        assert set(by_number) == {1, 2}
+        assert by_number[2].scope == CountScope.SKU and len(by_number[2].bin_ids) == 2
+    listing = client.get("/wms/count")
+    assert "Count 1" in listing.text and "Count 2" in listing.text
+
+    with pytest.raises(counts.NotThisSku):
+        _scan(app, by_number[2].id, "A-01-02", "CUP", 1, "t1")
+    assert _scan(app, by_number[2].id, "A-01-03", "TEA", 1, "t2").line.found_extra  # a SKU count: any bin
+
+    first = client.post(
+        f"/wms/count/{by_number[1].id}/scan",
+        data={"scan": "TEA", "token": "t3"},
+        headers={"HX-Request": "true"},
+    )
+    assert first.status_code == 422 and "Scan a bin first." in first.text

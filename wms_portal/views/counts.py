@@ -201,9 +201,9 @@ def counts_adjust_post():
 @bp.get("/count")
 @requires("wms.count")
 def handheld_count():
-    warehouse = _warehouse(required=False)
-    open_counts = counts.recent_counts(db.session, warehouse.id, status=CountStatus.OPEN) if warehouse else []
-    return render_template("wms/counts/handheld_list.html", counts=open_counts, scopes=SCOPES)
+    return render_template(
+        "wms/counts/handheld_list.html", counts=counts.open_counts(db.session), scopes=SCOPES
+    )
 
 
 def _open_count(count_id: int):
