@@ -340,3 +340,14 @@ def test_the_shop_cannot_ship_lines_held_in_the_platform_warehouse(app, picked):
             )
         db.session.rollback()
         assert db.session.get(Order, picked["order_id"]).status == OrderStatus.AWAITING_SHIPMENT
+
+
+def test_the_home_screen_offers_each_role_its_tasks_with_the_work_waiting(app, picked, packer_client):
+    home = packer_client.get("/wms/").text
+    assert 'href="/wms/pack"' in home and 'href="/wms/pick"' not in home
+    assert re.search(r'data-count="pack">1 waiting<', home)
+    picker = english_client(app)
+    login(picker, make_user(app, UserKind.WAREHOUSE, role="picker"))
+    home = picker.get("/wms/").text
+    assert 'href="/wms/pick"' in home and 'href="/wms/pack"' not in home
+    assert re.search(r'data-count="pick">0 waiting<', home)
