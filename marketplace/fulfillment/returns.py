@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.catalog.models import Sku
 from marketplace.core.errors import N_, DomainError, ValidationFailed
 from marketplace.fulfillment.models import PutawayStatus, PutawayTask
 from marketplace.fulfillment.transfer_models import ReturnReceipt, ReturnReceiptLine
@@ -220,3 +221,12 @@ def putaway_task(
     session.add(task)
     session.flush()
     return task
+
+
+def return_lines(session: Session, order: Order, warehouse_id: int) -> list[tuple[OrderLine, Sku, int]]:
+    """The order's lines from this warehouse with their SKU and the units that may still come back."""
+    left = returnable(session, order, warehouse_id)
+    lines = [line for line in order.lines if line.id in left]
+    ids = [line.sku_id for line in lines]
+    skus = {sku.id: sku for sku in session.scalars(select(Sku).where(Sku.id.in_(ids)))} if ids else {}
+    return [(line, skus[line.sku_id], left[line.id]) for line in lines]

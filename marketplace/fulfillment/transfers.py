@@ -21,7 +21,7 @@ import secrets
 from typing import NamedTuple
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.catalog.models import Sku
 from marketplace.core.db import utcnow
@@ -36,6 +36,7 @@ from marketplace.fulfillment.transfer_models import (
 )
 from marketplace.inventory import services as inventory
 from marketplace.inventory.models import MAX_UNITS, Warehouse
+from marketplace.merchants.models import Merchant, MerchantStatus
 
 CONFIRM_OVER = "purchasing.approve"
 RECEIVABLE = (TransferStatus.SHIPPED, TransferStatus.PARTIALLY_RECEIVED)
@@ -276,7 +277,9 @@ def _spread(transfer: Transfer, sku_id: int, quantity: int) -> list[tuple[Transf
         if take:
             parts.append((line, take))
             quantity -= take
-    if quantity:
+    if quantity and parts and parts[-1][0] is lines[-1]:
+        parts[-1] = (lines[-1], parts[-1][1] + quantity)
+    elif quantity:
         parts.append((lines[-1], quantity))
     return parts
 
@@ -336,3 +339,69 @@ def _book(
     session.add(row)
     session.flush()
     return row
+
+
+# --- read side for the pages ------------------------------------------------------------------------------
+
+
+def recent_transfers(
+    session: Session, *, status: TransferStatus | None = None, limit: int = 100
+) -> list[Transfer]:
+    """The newest transfers first (optionally of one status), with their lines, in two queries."""
+    query = select(Transfer).options(selectinload(Transfer.lines)).order_by(Transfer.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Transfer.status == status)
+    return list(session.scalars(query))
+
+
+def get_transfer(session: Session, transfer_id: int) -> Transfer:
+    transfer = session.scalar(
+        select(Transfer).where(Transfer.id == transfer_id).options(selectinload(Transfer.lines))
+    )
+    if transfer is None:
+        raise NotFound()
+    return transfer
+
+
+def labels(session: Session, transfers: list[Transfer]) -> dict[str, dict[int, object]]:
+    """Names for the pages in four queries: ``skus`` (id -> Sku), ``bins`` (id -> code), ``warehouses``
+    (id -> Warehouse) and ``shops`` (id -> name)."""
+    sku_ids = {line.sku_id for t in transfers for line in t.lines}
+    bin_ids = {line.from_bin_id for t in transfers for line in t.lines if line.from_bin_id}
+    warehouse_ids = {t.from_warehouse_id for t in transfers} | {t.to_warehouse_id for t in transfers}
+    shop_ids = {t.tenant_id for t in transfers}
+    return {
+        "skus": {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_(sku_ids)))} if sku_ids else {},
+        "bins": dict(session.execute(select(Bin.id, Bin.code).where(Bin.id.in_(bin_ids))).all())
+        if bin_ids
+        else {},
+        "warehouses": {
+            w.id: w for w in session.scalars(select(Warehouse).where(Warehouse.id.in_(warehouse_ids)))
+        }
+        if warehouse_ids
+        else {},
+        "shops": dict(
+            session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(shop_ids))).all()
+        )
+        if shop_ids
+        else {},
+    }
+
+
+def receipt_rows(session: Session, transfer_id: int) -> list[TransferReceiptLine]:
+    return list(
+        session.scalars(
+            select(TransferReceiptLine)
+            .where(TransferReceiptLine.transfer_id == transfer_id)
+            .order_by(TransferReceiptLine.id)
+        )
+    )
+
+
+def shop_choices(session: Session) -> list[Merchant]:
+    """Active shops by name: whose goods a new transfer carries."""
+    return list(
+        session.scalars(
+            select(Merchant).where(Merchant.status == MerchantStatus.ACTIVE).order_by(Merchant.name)
+        )
+    )

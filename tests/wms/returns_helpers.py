@@ -81,7 +81,9 @@ def shipped_order(app: Flask, floor: dict, items: dict[str, int]) -> str:
         main = db.session.get(outbound.Warehouse, floor["main"])
         wave = outbound.release_wave(db.session, main)
         db.session.commit()
-        while (task := outbound.claim_next_task(db.session, db.session.get(Wave, wave.id), picker)) is not None:
+        while (
+            task := outbound.claim_next_task(db.session, db.session.get(Wave, wave.id), picker)
+        ) is not None:
             bin_code = db.session.get(Bin, task.bin_id).barcode
             sku_code = db.session.get(Sku, task.sku_id).code
             outbound.confirm_pick(
