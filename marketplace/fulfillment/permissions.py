@@ -15,4 +15,5 @@ WAREHOUSE = {
     "wms.pack": _l("Check, weigh, pack and ship orders"),
     "wms.count": _l("Count stock"),
     "wms.adjust": _l("Approve count variances and adjust stock"),
+    "wms.stock": _l("See stock by SKU and bin, the stock ledger and the stock reports"),
 }

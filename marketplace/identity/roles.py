@@ -97,7 +97,10 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
     },
     UserKind.WAREHOUSE: {
         "supervisor": (N_("Supervisor"), ("*",)),
-        "receiver": (N_("Receiver"), ("dashboard.view", "wms.receive", "wms.putaway", "purchasing.view")),
+        "receiver": (
+            N_("Receiver"),
+            ("dashboard.view", "wms.receive", "wms.putaway", "wms.stock", "purchasing.view"),
+        ),
         "picker": (N_("Picker"), ("dashboard.view", "wms.pick")),
         "packer": (N_("Packer"), ("dashboard.view", "wms.pack")),
     },
