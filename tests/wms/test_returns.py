@@ -13,6 +13,7 @@ from marketplace.fulfillment.models import PutawayStatus, PutawayTask
 from marketplace.fulfillment.transfer_models import ReturnReceipt, ReturnReceiptLine
 from marketplace.inventory.models import StockMovement
 from marketplace.orders.models import Order, OrderLine
+from tests.concurrency import race
 from tests.wms.returns_helpers import (
     TOKEN,
     assert_invariant,
@@ -184,3 +185,20 @@ def test_an_unknown_order_is_refused_and_a_picker_may_not_receive_returns(app, f
     response = client.post("/wms/returns/order", data={"order": "NOPE-1"})
     assert response.status_code == 422 and "No order NOPE-1 shipped from this warehouse." in response.text
     assert worker(app, "picker").get("/wms/returns").status_code == 403
+
+
+def test_two_receivers_returning_the_last_units_at_once_book_once(app, floor, postgres_only):
+    tea_line = _lines(app, floor["order"])[floor["codes"]["TEA"]]
+    with app.app_context():
+        order_id = db.session.scalar(select(Order.id).where(Order.number == floor["order"]))
+
+    def attempt(n):
+        returns.receive_return(
+            db.session, order_id=order_id, warehouse_id=floor["main"], lines=[(tea_line, 2, 0)], actor_id=None
+        )
+
+    outcomes = race(app, 2, attempt, returns.ReturnTooMany)
+
+    assert sorted(outcomes) == ["refused", "won"]
+    assert level(app, floor["main"], floor["skus"]["TEA"]) == (9, 9)
+    assert_invariant(app, floor["main"])
