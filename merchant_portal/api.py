@@ -19,6 +19,7 @@ from marketplace.web.portal import client_ip
 from merchant_portal.api_catalog import API_CATALOG_BLUEPRINTS
 from merchant_portal.api_orders import API_ORDER_BLUEPRINTS
 from merchant_portal.api_stock import API_STOCK_BLUEPRINTS
+from merchant_portal.views.api_warehouse import API_WAREHOUSE_BLUEPRINTS
 
 shop_blp = Blueprint(
     "api_shop", __name__, url_prefix="/api/v1/shop", description="The shop the API key belongs to"
@@ -63,7 +64,13 @@ class ShopResource(MethodView):
         return get_merchant(db.session, g.tenant_id)
 
 
-API_BLUEPRINTS = (shop_blp, *API_CATALOG_BLUEPRINTS, *API_STOCK_BLUEPRINTS, *API_ORDER_BLUEPRINTS)
+API_BLUEPRINTS = (
+    shop_blp,
+    *API_CATALOG_BLUEPRINTS,
+    *API_STOCK_BLUEPRINTS,
+    *API_ORDER_BLUEPRINTS,
+    *API_WAREHOUSE_BLUEPRINTS,
+)
 for _blp in API_BLUEPRINTS:
     _blp.before_request(authenticate_request)
 

@@ -481,14 +481,16 @@ def _shipment_views(session: Session, shipments: list[Shipment]) -> list[Shipmen
     if not shipments:
         return []
     numbers = dict(
-        session.execute(select(Order.id, Order.number).where(Order.id.in_({s.order_id for s in shipments})))
+        session.execute(
+            select(Order.id, Order.number).where(Order.id.in_({s.order_id for s in shipments}))
+        ).all()
     )
     codes = dict(
         session.execute(
             select(Warehouse.id, Warehouse.code).where(
                 Warehouse.id.in_({s.warehouse_id for s in shipments if s.warehouse_id})
             )
-        )
+        ).all()
     )
     line_ids = {sl.order_line_id for s in shipments for sl in s.lines}
     order_lines = {ol.id: ol for ol in session.scalars(select(OrderLine).where(OrderLine.id.in_(line_ids)))}
