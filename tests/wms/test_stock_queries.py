@@ -334,3 +334,31 @@ def test_the_receipt_note_prints_the_barcode_and_the_lines(app, floor):
 def _po_id(app, receipt_id: int) -> int:
     with app.app_context():
         return db.session.get(stock_queries.Receipt, receipt_id).po_id
+
+
+def _statements(app, action) -> int:
+    """How many SQL statements ``action`` sends."""
+    from sqlalchemy import event
+
+    count = 0
+
+    def counter(*args, **kwargs) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            action()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+    return count
+
+
+def test_a_page_costs_the_same_few_statements_however_many_skus_it_lists(app, floor):
+    def pages() -> None:
+        stock_queries.stock_page(db.session, StockFilters())
+        stock_queries.low_stock_page(db.session, StockFilters(), threshold=100)
+        stock_queries.slow_moving_page(db.session, StockFilters())
+
+    assert _statements(app, pages) <= 7  # per report: the rows, then the bins of all listed SKUs
