@@ -34,7 +34,8 @@ def _fits(page) -> None:
 def _pick_everything(page) -> int:
     """Pick task after task from the screen; the first task gets a wrong bin scan first. Returns tasks picked."""
     page.goto("/wms/pick")
-    page.click("text=Start the next pick")
+    with page.expect_navigation():
+        page.click("text=Start the next pick")
     page.evaluate("window.__noReload = true")
     picked = 0
     while page.locator("#pick-bin").count():
@@ -46,7 +47,7 @@ def _pick_everything(page) -> int:
             page.wait_for_selector("#scan-result .scan-error")
             assert f"go to bin {bin_code}" in page.inner_text("#scan-result")
         _scan(page, bin_code)
-        page.wait_for_selector(f"#scan-result .scan-ok:has-text('Bin {bin_code}')")
+        page.wait_for_selector(f"#scan-result .scan-ok:has-text('Bin {bin_code}. Now scan the item.')")
         before = page.locator("#pick-screen").element_handle()
         _scan(page, item)
         page.wait_for_function("(old) => !old.isConnected", arg=before)
@@ -73,10 +74,10 @@ def _pack(page, number: str) -> str:
     page.wait_for_selector("input[name=weight]")
     expected = re.search(r"Expected ([\d.]+) kg", page.inner_text("main"))
     page.fill("input[name=weight]", expected.group(1) if expected else "0.5")
-    page.click("text=Record weight")
-    page.click("button:has-text('M ·')")
-    _fits(page)
-    page.click("text=Issue an e-waybill and ship")
+    for step in ("text=Record weight", "button:has-text('M ·')", "text=Issue an e-waybill and ship"):
+        with page.expect_navigation():
+            page.click(step)
+        _fits(page)
     page.wait_for_selector(".scan-panel.scan-ok:has-text('Shipped with')")
     return re.search(r"(WB\d+)", page.inner_text(".scan-panel.scan-ok")).group(1)
 
@@ -86,7 +87,8 @@ def test_release_pick_check_weigh_pack_ship_on_a_handheld(app, browser, base_url
     sign_in(page, "wms", "supervisor@demo.test")
     page.goto("/wms/outbound")
     _fits(page)
-    page.click("text=Release wave")
+    with page.expect_navigation():
+        page.click("text=Release wave")
     page.wait_for_url(re.compile(r"/wms/outbound/waves/\d+$"))
 
     assert _pick_everything(page) == 2

@@ -258,5 +258,8 @@ def test_handheld_pages_render_for_a_small_screen(app):
     _open_po(client, data["number"])
     page = client.get("/wms/receive")
     assert 'name="viewport"' in page.text and "width=device-width" in page.text
-    assert "autofocus" in page.text and "min-height: 48px" in page.text and "htmx:afterSwap" in page.text
+    assert "autofocus" in page.text
+    assert "/static/css/handheld.css" in page.text and "/static/js/handheld.js" in page.text
+    assert "min-height: 48px" in client.get("/static/css/handheld.css").text
+    assert "htmx:afterSwap" in client.get("/static/js/handheld.js").text
     assert client.get("/wms/putaway").status_code == 200

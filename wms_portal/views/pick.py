@@ -132,7 +132,7 @@ def pick_scan(task_id: int):
     if htmx:
         # The next task replaces the whole screen in place: no page load between scans.
         screen = render_template("wms/pick/_screen.html", **_screen(following, message=message))
-        return screen, 200, {"HX-Retarget": "#pick-screen", "HX-Reswap": "outerHTML"}
+        return screen, 200, {"HX-Retarget": "#pick-screen", "HX-Reswap": "outerHTML settle:0ms"}
     flash(message, "success")
     return redirect(url_for("wms.pick"))
 
