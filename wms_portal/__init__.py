@@ -17,9 +17,14 @@ install_nav(
         NavItem("wms.setup_warehouses", _l("Warehouse setup"), "wms.setup"),
         NavItem("wms.purchasing_orders", _l("Purchasing"), "purchasing.view"),
         NavItem("wms.outbound_desk", _l("Outbound"), "wms.setup"),
-        NavItem("wms.pick", _l("Pick"), "wms.pick"),
+        NavItem("wms.transfers_list", _l("Transfers"), "wms.setup"),
+        NavItem("wms.counts_desk", _l("Counts"), "wms.adjust"),
+        NavItem("wms.stock_list", _l("Stock"), "wms.stock"),
         NavItem("wms.handheld_receive", _l("Receive"), "wms.receive"),
         NavItem("wms.handheld_putaway", _l("Put away"), "wms.putaway"),
+        NavItem("wms.pick", _l("Pick"), "wms.pick"),
+        NavItem("wms.pack", _l("Pack"), "wms.pack"),
+        NavItem("wms.handheld_count", _l("Count"), "wms.count"),
     ],
 )
 

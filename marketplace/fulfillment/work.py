@@ -5,16 +5,19 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.fulfillment.count_models import CountStatus, CycleCount
 from marketplace.fulfillment.models import PickStatus, PickTask, PutawayStatus, PutawayTask
 from marketplace.fulfillment.outbound import outbound_pool
 from marketplace.fulfillment.packing import ready_to_pack
 from marketplace.fulfillment.queries import platform_warehouses
+from marketplace.fulfillment.transfer_models import Transfer, TransferStatus
 
 READY_SHOWN = 1000  # past this many orders ready to pack the tile says "1000"
 
 
 def work_counts(session: Session) -> dict[str, int]:
-    """Units of work waiting: putaway tasks, pick tasks, orders in the pool and orders ready to pack."""
+    """Work waiting: putaway and pick tasks, orders in the pool and ready to pack, transfers on their way in,
+    counts being counted."""
     warehouses = [summary.warehouse.id for summary in platform_warehouses(session)]
     return {
         "putaway": session.scalar(
@@ -27,4 +30,15 @@ def work_counts(session: Session) -> dict[str, int]:
         ),
         "pool": sum(pool.orders for w in warehouses for pool in outbound_pool(session, w)),
         "pack": sum(len(ready_to_pack(session, w, limit=READY_SHOWN)) for w in warehouses),
+        "transfers": session.scalar(
+            select(func.count())
+            .select_from(Transfer)
+            .where(
+                Transfer.to_warehouse_id.in_(warehouses),
+                Transfer.status.in_([TransferStatus.SHIPPED, TransferStatus.PARTIALLY_RECEIVED]),
+            )
+        ),
+        "counts": session.scalar(
+            select(func.count()).select_from(CycleCount).where(CycleCount.status == CountStatus.OPEN)
+        ),
     }

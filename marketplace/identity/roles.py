@@ -103,6 +103,7 @@ DEFAULT_ROLES: dict[UserKind, dict[str, tuple[str, tuple[str, ...]]]] = {
         ),
         "picker": (N_("Picker"), ("dashboard.view", "wms.pick")),
         "packer": (N_("Packer"), ("dashboard.view", "wms.pack")),
+        "counter": (N_("Counter"), ("dashboard.view", "wms.count")),
     },
 }
 

@@ -23,11 +23,15 @@ class Tile(NamedTuple):
 
 
 TILES = (
-    Tile("wms.handheld_receive", _l("Receive"), "wms.receive", None),
+    Tile("wms.handheld_receive", _l("Receive a purchase order"), "wms.receive", None),
+    Tile("wms.returns_receive", _l("Receive a customer return"), "wms.receive", None),
+    Tile("wms.transfer_receive", _l("Receive a transfer"), "wms.receive", "transfers"),
     Tile("wms.handheld_putaway", _l("Put away"), "wms.putaway", "putaway"),
     Tile("wms.outbound_desk", _l("Release waves"), "wms.setup", "pool"),
     Tile("wms.pick", _l("Pick"), "wms.pick", "pick"),
     Tile("wms.pack", _l("Pack and ship"), "wms.pack", "pack"),
+    Tile("wms.handheld_count", _l("Count"), "wms.count", "counts"),
+    Tile("wms.stock_list", _l("Stock"), "wms.stock", None),
 )
 
 
