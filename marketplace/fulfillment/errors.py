@@ -61,3 +61,9 @@ class DuplicateBoxType(DomainError):
     code = "wms.duplicate_box_type"
     status = 409
     message = N_("Box type {code} already exists in this warehouse.")
+
+
+class BinsHoldFewer(DomainError):
+    code = "wms.bins_hold_fewer"
+    status = 409
+    message = N_("The bins hold {held} units of {sku}, fewer than {quantity}: put the rest away first.")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.core.errors import NotFound
 from marketplace.fulfillment.errors import (
     BinNotEmpty,
+    BinsHoldFewer,
     DuplicateBarcode,
     DuplicateBins,
     DuplicateBoxType,
@@ -276,3 +277,34 @@ def unassign_shop(session: Session, warehouse: Warehouse, merchant_id: int) -> b
     session.delete(link)  # through the unit of work, so the audit log sees it
     session.flush()
     return True
+
+
+def take_from_bins(session: Session, *, warehouse_id: int, sku_id: int, quantity: int, sku_code: str) -> None:
+    """Units leave the warehouse outside picking (a return to the supplier): they come out of the bins holding
+    the SKU in route order, each bin by one conditional UPDATE that never goes below zero; refused, changing
+    nothing, when the bins hold fewer. A warehouse without bins (a shop's own) has nothing to take."""
+    if session.scalar(select(Bin.id).where(Bin.warehouse_id == warehouse_id).limit(1)) is None:
+        return
+    rows = session.execute(
+        select(BinStock.bin_id, BinStock.quantity)
+        .join(Bin, Bin.id == BinStock.bin_id)
+        .where(BinStock.warehouse_id == warehouse_id, BinStock.sku_id == sku_id, BinStock.quantity > 0)
+        .order_by(Bin.sort_key, Bin.id)
+    ).all()
+    held = sum(row.quantity for row in rows)
+    if held < quantity:
+        raise BinsHoldFewer(held=held, sku=sku_code, quantity=quantity)
+    left = quantity
+    for bin_id, in_bin in rows:
+        take = min(in_bin, left)
+        taken = session.execute(
+            update(BinStock)
+            .where(BinStock.bin_id == bin_id, BinStock.sku_id == sku_id, BinStock.quantity >= take)
+            .values(quantity=BinStock.quantity - take)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # the bin changed since it was read: refuse rather than guess
+            raise BinsHoldFewer(held=held - take, sku=sku_code, quantity=quantity)
+        left -= take
+        if not left:
+            return

@@ -23,6 +23,7 @@ from marketplace.core.db import utcnow
 from marketplace.core.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.storage import save_document
 from marketplace.fulfillment import putaway
+from marketplace.fulfillment.services import take_from_bins
 from marketplace.inventory import services as inventory
 from marketplace.inventory.models import MAX_UNITS, Warehouse
 from marketplace.purchasing.errors import ConfirmationNeeded, NotSupervisor, WrongStatus
@@ -330,6 +331,13 @@ def receive(
                 session, sku_id=sku.id, quantity=line.quantity, warehouse_id=po.warehouse_id,
                 reason=f"{reason} return to supplier", actor_id=actor_id,
             )  # fmt: skip
+            take_from_bins(
+                session,
+                warehouse_id=po.warehouse_id,
+                sku_id=sku.id,
+                quantity=line.quantity,
+                sku_code=sku.code,
+            )
         elif good:
             inventory.receive(
                 session, sku_id=sku.id, tenant_id=sku.tenant_id, quantity=good, warehouse_id=po.warehouse_id,

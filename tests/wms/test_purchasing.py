@@ -11,7 +11,10 @@ from marketplace.catalog.services import ProductInput, SkuInput, create_product,
 from marketplace.core.audit import SYSTEM, acting_as
 from marketplace.core.errors import PermissionDenied
 from marketplace.extensions import db
+from marketplace.fulfillment.errors import BinsHoldFewer
+from marketplace.fulfillment.models import BinStock
 from marketplace.identity.models import User, UserKind
+from marketplace.inventory import services as inventory_services
 from marketplace.inventory.errors import InsufficientStock
 from marketplace.inventory.models import StockLevel, StockMovement
 from marketplace.inventory.services import platform_warehouse
@@ -22,6 +25,7 @@ from marketplace.purchasing.services import PoLineInput, ReceiveLine, SupplierIn
 from tests.concurrency import race
 from tests.factories import login, make_merchant, make_user
 from tests.page_helpers import english_client, flashes
+from tests.wms.flow_helpers import platform_floor, unreconciled
 
 
 def _skus(app, codes=("TEA-1", "CUP-1", "POT-1")) -> tuple[list[int], int]:
@@ -351,3 +355,39 @@ def test_a_receivers_confirmation_is_not_honoured(app):
     assert _state(app, po_id, wh)[3] == 0
     ok = client.post(f"/wms/purchasing/orders/{po_id}/receive", data={f"qty-{line_id}": "2"})
     assert ok.status_code == 302 and _state(app, po_id, wh)[0] == PoStatus.RECEIVED
+
+
+def test_a_return_to_supplier_takes_the_units_out_of_the_bins_in_route_order(app):
+    floor = platform_floor(app, units={"TEA": 5})
+    tea = floor.skus["TEA"]
+    with app.app_context(), acting_as(SYSTEM):
+        db.session.add(
+            BinStock(
+                tenant_id=floor.shop_id, sku_id=tea, bin_id=floor.bins["A-02-01"], warehouse_id=floor.warehouse_id,
+                quantity=3,
+            )
+        )  # fmt: skip
+        inventory_services.receive(
+            db.session, sku_id=tea, tenant_id=floor.shop_id, quantity=3, warehouse_id=floor.warehouse_id,
+            reason="test receipt",
+        )  # fmt: skip
+        db.session.commit()
+    rt_id, _ = _approved_po(app, [(tea, 8, 1200)], kind=PoKind.RETURN)
+    _receive(app, rt_id, [ReceiveLine(tea, 6)])
+    with app.app_context():
+        in_bins = dict(
+            db.session.execute(select(BinStock.bin_id, BinStock.quantity).where(BinStock.sku_id == tea)).all()
+        )
+    assert in_bins == {floor.bins["A-01-01"]: 0, floor.bins["A-02-01"]: 2}
+    assert unreconciled(app, floor.warehouse_id) == {}
+    # The two left are in a bin, but a third unit would have to come from nowhere: refused, nothing changes.
+    with app.app_context(), acting_as(SYSTEM):
+        inventory_services.receive(
+            db.session, sku_id=tea, tenant_id=floor.shop_id, quantity=1, warehouse_id=floor.warehouse_id,
+            reason="counted at the dock, not put away",
+        )  # fmt: skip
+        db.session.commit()
+    supervisor = make_user(app, UserKind.WAREHOUSE, role="supervisor")
+    with pytest.raises(BinsHoldFewer):
+        _receive(app, rt_id, [ReceiveLine(tea, 3)], confirmer_id=supervisor.id)
+    assert _state(app, rt_id, floor.warehouse_id)[2][tea] == (3, 3)
