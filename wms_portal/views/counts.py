@@ -9,8 +9,6 @@ so a double Enter counts once. The expected quantity is never sent to the counte
 
 from __future__ import annotations
 
-import secrets
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +23,7 @@ from marketplace.fulfillment.count_models import CountDecision, CountScope, Coun
 from marketplace.fulfillment.putaway import UnknownBin
 from marketplace.inventory.models import MAX_UNITS
 from wms_portal import bp
+from wms_portal.scanning import new_token
 
 STATUSES = {
     CountStatus.OPEN: _l("Counting"),
@@ -33,10 +32,6 @@ STATUSES = {
 }
 SCOPES = {CountScope.BINS: _l("Bins"), CountScope.ZONE: _l("Zone"), CountScope.SKU: _l("SKU")}
 DECISIONS = {CountDecision.APPROVED: _l("Approved"), CountDecision.REJECTED: _l("Rejected")}
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def _warehouse(*, required: bool = True):
@@ -230,13 +225,13 @@ def handheld_count_page(count_id: int):
     bins, done = _progress(count)
     sku = db.session.get(Sku, count.sku_id) if count.sku_id else None
     return render_template(
-        "wms/counts/handheld_count.html", count=count, bins=bins, done=done, sku=sku, token=_token()
+        "wms/counts/handheld_count.html", count=count, bins=bins, done=done, sku=sku, token=new_token()
     )
 
 
 def _panel(message: str, *, ok: bool, bin_scan: str, status: int = 200):
     html = render_template(
-        "wms/counts/_scan_result.html", message=message, ok=ok, bin_scan=bin_scan, token=_token()
+        "wms/counts/_scan_result.html", message=message, ok=ok, bin_scan=bin_scan, token=new_token()
     )
     return html, status
 

@@ -8,8 +8,6 @@ the list to ``purchasing.services.receive``, which books stock and makes the put
 
 from __future__ import annotations
 
-import secrets
-
 import redis
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -19,53 +17,24 @@ from marketplace.catalog.models import Sku
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.core.jobs import redis_connection
 from marketplace.core.permissions import requires
-from marketplace.extensions import db, htmx
+from marketplace.extensions import db
 from marketplace.fulfillment import putaway
-from marketplace.inventory.models import MAX_UNITS
 from marketplace.purchasing import queries as purchasing_queries
 from marketplace.purchasing import services as purchasing
 from marketplace.purchasing.errors import ConfirmationNeeded
 from marketplace.purchasing.models import PoKind, PoStatus, PurchaseOrder
 from marketplace.purchasing.services import APPROVE, ReceiveLine
 from wms_portal import bp
-
-TTL = 12 * 3600
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def _claim(token: str) -> bool:
-    """True the first time a scan token is seen (the scan is new); False for a repeat."""
-    if not token or len(token) > 64:
-        return False
-    return bool(redis_connection().set(f"wms:scan:{token}", 1, nx=True, ex=TTL))
-
-
-def _release(token: str) -> None:
-    """A refused scan may be sent again with the same token."""
-    redis_connection().delete(f"wms:scan:{token}")
-
-
-def _quantity(value: str | None) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        return 1
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_UNITS else None
-
-
-def _matches(sku: Sku, scanned: str) -> bool:
-    value = scanned.strip().upper()
-    return value in {(sku.barcode or "").upper(), sku.code.upper()}
-
-
-def _to(url: str):
-    """Leave the handheld page: a full redirect, also when the request came from htmx."""
-    if htmx:
-        return "", 200, {"HX-Redirect": url}
-    return redirect(url)
-
+from wms_portal.scanning import (
+    TTL,
+    claim_scan,
+    leave,
+    matches,
+    new_token,
+    release_scan,
+    scan_list,
+    scanned_quantity,
+)
 
 # --- receiving --------------------------------------------------------------------------------------------
 
@@ -76,16 +45,7 @@ def _draft_key(po_id: int) -> str:
 
 def _draft(po_id: int) -> dict[int, tuple[int, int]]:
     """{sku id: (units scanned, of them damaged)}"""
-    return _draft_at(_draft_key(po_id))
-
-
-def _draft_at(key: str) -> dict[int, tuple[int, int]]:
-    raw = redis_connection().hgetall(key)
-    counts: dict[int, list[int]] = {}
-    for field, value in raw.items():
-        kind, sku_id = field.decode().split(":")
-        counts.setdefault(int(sku_id), [0, 0])[0 if kind == "q" else 1] = int(value)
-    return {sku_id: (q, d) for sku_id, (q, d) in counts.items()}
+    return scan_list(_draft_key(po_id))
 
 
 def _current_po() -> PurchaseOrder | None:
@@ -113,7 +73,7 @@ def _rows(po: PurchaseOrder) -> list[dict]:
 
 def _receive_panel(po: PurchaseOrder, *, ok: bool, message: str, status: int = 200):
     return render_template(
-        "wms/handheld/_receive_result.html", po=po, rows=_rows(po), ok=ok, message=message, token=_token()
+        "wms/handheld/_receive_result.html", po=po, rows=_rows(po), ok=ok, message=message, token=new_token()
     ), status
 
 
@@ -122,7 +82,7 @@ def _receive_panel(po: PurchaseOrder, *, ok: bool, message: str, status: int = 2
 def handheld_receive():
     po = _current_po()
     return render_template(
-        "wms/handheld/receive.html", po=po, rows=_rows(po) if po else [], token=_token(), error=None
+        "wms/handheld/receive.html", po=po, rows=_rows(po) if po else [], token=new_token(), error=None
     )
 
 
@@ -138,7 +98,7 @@ def handheld_receive_po():
         error = _("Purchase order %(number)s is not open for receiving.", number=po.number)
     if error:
         return render_template(
-            "wms/handheld/receive.html", po=None, rows=[], token=_token(), error=error
+            "wms/handheld/receive.html", po=None, rows=[], token=new_token(), error=error
         ), 422
     session["wms_receive_po"] = po.id
     return redirect(url_for("wms.handheld_receive"))
@@ -149,15 +109,15 @@ def handheld_receive_po():
 def handheld_receive_scan():
     po = _current_po()
     if po is None:
-        return _to(url_for("wms.handheld_receive"))
+        return leave(url_for("wms.handheld_receive"))
     token = request.form.get("token", "")
     scanned = request.form.get("code", "").strip()
-    quantity = _quantity(request.form.get("qty"))
+    quantity = scanned_quantity(request.form.get("qty"))
     damaged = bool(request.form.get("damaged"))
     if quantity is None:
         return _receive_panel(po, ok=False, message=_("The quantity is a whole number above 0."), status=422)
     rows = _rows(po)
-    row = next((r for r in rows if scanned and _matches(r["sku"], scanned)), None)
+    row = next((r for r in rows if scanned and matches(r["sku"], scanned)), None)
     if row is None:
         expected = ", ".join(
             f"{r['sku'].code} ({r['sku'].barcode or r['sku'].code})" for r in rows if r["open"]
@@ -178,7 +138,7 @@ def handheld_receive_scan():
         why = _("more than the order still expects.")
         message = ConfirmationNeeded(sku=row["sku"].code, why=why).text
         return _receive_panel(po, ok=False, message=message, status=409)
-    if not _claim(token):
+    if not claim_scan(token):
         return _receive_panel(po, ok=True, message=_("Already counted."))
     key = _draft_key(po.id)
     pipe = redis_connection().pipeline()
@@ -199,14 +159,14 @@ def handheld_receive_scan():
 def handheld_receive_book():
     po = _current_po()
     if po is None:
-        return _to(url_for("wms.handheld_receive"))
+        return leave(url_for("wms.handheld_receive"))
     key = _draft_key(po.id)
-    booking = f"{key}:booking:{_token()}"
+    booking = f"{key}:booking:{new_token()}"
     try:  # whoever renames the scan list first books it: a double-submitted "Book receipt" books once
         redis_connection().rename(key, booking)
     except redis.ResponseError:
         return _receive_panel(po, ok=False, message=_("Nothing scanned yet."), status=422)
-    draft = _draft_at(booking)
+    draft = scan_list(booking)
     lines = [ReceiveLine(sku_id, q, d) for sku_id, (q, d) in draft.items() if q > 0]
     confirmer = current_user if request.form.get("confirm") else None
     try:
@@ -223,7 +183,7 @@ def handheld_receive_book():
     redis_connection().delete(booking)
     session.pop("wms_receive_po", None)
     flash(_("Receipt %(number)s booked: now put the goods away.", number=receipt.number), "success")
-    return _to(url_for("wms.handheld_receive"))
+    return leave(url_for("wms.handheld_receive"))
 
 
 @bp.post("/receive/clear")
@@ -245,7 +205,7 @@ def handheld_putaway():
     tasks = putaway.open_tasks(db.session)
     error = None
     if scanned:
-        found = [task for task, sku in tasks if _matches(sku, scanned)]
+        found = [task for task, sku in tasks if matches(sku, scanned)]
         if found:
             return redirect(url_for("wms.handheld_putaway_task", task_id=found[0].id))
         error = _("No open putaway task for %(scanned)s.", scanned=scanned)
@@ -264,7 +224,7 @@ def handheld_putaway_task(task_id: int):
     task, sku = _task_page(task_id)
     suggested = putaway.suggested_bin(db.session, task)
     return render_template(
-        "wms/handheld/putaway_task.html", task=task, sku=sku, suggested=suggested, token=_token()
+        "wms/handheld/putaway_task.html", task=task, sku=sku, suggested=suggested, token=new_token()
     )
 
 
@@ -274,19 +234,21 @@ def handheld_putaway_confirm(task_id: int):
     task, sku = _task_page(task_id)
     token = request.form.get("token", "")
     quantity = (
-        _quantity(request.form.get("qty")) if request.form.get("qty", "").strip() else task.open_quantity
+        scanned_quantity(request.form.get("qty"))
+        if request.form.get("qty", "").strip()
+        else task.open_quantity
     )
 
     def panel(ok: bool, message: str, status: int = 200, result=None):
         current = putaway.get_task(db.session, task_id)
         return render_template(
             "wms/handheld/_putaway_result.html", task=current, sku=sku, ok=ok, message=message,
-            result=result, token=_token(),
+            result=result, token=new_token(),
         ), status  # fmt: skip
 
     if quantity is None:
         return panel(False, _("The quantity is a whole number above 0."), 422)
-    if not _claim(token):
+    if not claim_scan(token):
         return panel(True, _("Already put away."))
     try:
         result = putaway.put_away(
@@ -295,7 +257,7 @@ def handheld_putaway_confirm(task_id: int):
         )  # fmt: skip
     except DomainError as exc:
         db.session.rollback()
-        _release(token)
+        release_scan(token)
         return panel(False, exc.text, exc.status)
     db.session.commit()
     message = _("%(count)s × %(sku)s into %(bin)s.", count=result.quantity, sku=sku.code, bin=result.bin.code)

@@ -8,7 +8,6 @@ are small forms that move the parcel on and come back to the station page.
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -30,20 +29,10 @@ from marketplace.orders.carriers import CARRIERS
 from marketplace.orders.drafts import OrderActor
 from marketplace.orders.models import Order, OrderLine
 from wms_portal import bp
+from wms_portal.scanning import leave, new_token
 from wms_portal.views.outbound import chosen_warehouse
 
 OTHER_CARRIER = "other"
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def _to(url: str):
-    """Go to ``url``: a full redirect, also when the request came from htmx."""
-    if htmx:
-        return "", 200, {"HX-Redirect": url}
-    return redirect(url)
 
 
 def _parcel(parcel_id: int) -> Parcel:
@@ -93,7 +82,7 @@ def pack_open():
             return render_template("wms/pack/_result.html", message=exc.text, ok=False), exc.status
         flash(exc.text, "error")
         return redirect(url_for("wms.pack", warehouse=warehouse.id))
-    return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+    return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
 
 
 def _statuses() -> dict[ParcelStatus, str]:
@@ -118,7 +107,7 @@ def pack_parcel(parcel_id: int):
         order=order,
         shippable=order.status in packing.SHIPPABLE,
         checklist=_checklist(parcel),
-        token=_token(),
+        token=new_token(),
         statuses=_statuses(),
         boxes=packing.box_types(db.session, parcel.warehouse_id),
         box=db.session.get(BoxType, parcel.box_type_id) if parcel.box_type_id else None,
@@ -135,7 +124,7 @@ def _check_panel(parcel: Parcel, message: str, *, ok: bool, status: int = 200):
         checklist=_checklist(parcel),
         message=message,
         ok=ok,
-        token=_token(),
+        token=new_token(),
     )
     return html, status
 
@@ -162,7 +151,7 @@ def pack_check(parcel_id: int):
         return _check_panel(parcel, exc.text, ok=False, status=exc.status)
     if done:
         flash(_("Every unit checked. Weigh the goods."), "success")
-        return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+        return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
     return _check_panel(parcel, _("%(sku)s checked.", sku=sku.code), ok=True)
 
 
@@ -178,7 +167,7 @@ def pack_check_done(parcel_id: int):
         if htmx:
             return _check_panel(parcel, exc.text, ok=False, status=exc.status)
         flash(exc.text, "error")
-    return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+    return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
 
 
 def _grams(value: str) -> int | None:
@@ -201,7 +190,7 @@ def _step(parcel: Parcel, action, success: str):
     except DomainError as exc:
         db.session.rollback()
         flash(exc.text, "error")
-    return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+    return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
 
 
 @bp.post("/pack/<int:parcel_id>/weigh")
@@ -217,13 +206,15 @@ def pack_weigh(parcel_id: int):
     except packing.WeightOffTolerance as exc:
         db.session.rollback()
         flash(exc.text, "warning")
-        return _to(url_for("wms.pack_parcel", parcel_id=parcel.id, confirm_weight=request.form.get("weight")))
+        return leave(
+            url_for("wms.pack_parcel", parcel_id=parcel.id, confirm_weight=request.form.get("weight"))
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.text, "error")
-        return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+        return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
     flash(_("Weight recorded. Choose the box."), "success")
-    return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+    return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
 
 
 @bp.post("/pack/<int:parcel_id>/box")
@@ -255,10 +246,10 @@ def pack_ship(parcel_id: int):
     except DomainError as exc:
         db.session.rollback()
         flash(exc.text, "error")
-        return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+        return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
     flash(_("Shipped with %(carrier)s %(waybill)s.", carrier=shipment.carrier, waybill=shipment.waybill_no),
           "success")  # fmt: skip
-    return _to(url_for("wms.pack_parcel", parcel_id=parcel.id))
+    return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
 
 
 @bp.post("/pack/<int:parcel_id>/return")

@@ -7,8 +7,6 @@ found and why; the rest is re-planned onto another bin.
 
 from __future__ import annotations
 
-import secrets
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,10 +20,7 @@ from marketplace.fulfillment import outbound
 from marketplace.fulfillment.models import Bin, PickStatus, PickTask, Wave, WaveStatus
 from marketplace.inventory.models import Warehouse
 from wms_portal import bp
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(16)
+from wms_portal.scanning import new_token
 
 
 def _current_task() -> PickTask | None:
@@ -69,7 +64,7 @@ def _screen(task: PickTask | None, *, message: str = "") -> dict:
         "task": task,
         "bin": db.session.get(Bin, task.bin_id),
         "sku": db.session.get(Sku, task.sku_id),
-        "token": _token(),
+        "token": new_token(),
         "reasons": [(code, outbound.SHORT_REASONS[code]) for code in outbound.PICKER_REASONS],
         "message": message,
     }

@@ -25,7 +25,16 @@ from marketplace.inventory import services as inventory
 from marketplace.orders.models import Order
 from marketplace.purchasing import queries as purchasing_queries
 from wms_portal import bp
-from wms_portal.views.handheld import TTL, _claim, _draft_at, _matches, _quantity, _release, _to, _token
+from wms_portal.scanning import (
+    TTL,
+    claim_scan,
+    leave,
+    matches,
+    new_token,
+    release_scan,
+    scan_list,
+    scanned_quantity,
+)
 
 NEW_ROWS = 8
 
@@ -48,7 +57,7 @@ def _add(key: str, item_id: int, quantity: int, damaged: bool) -> None:
 
 def _take(key: str) -> str | None:
     """Rename the scan list for booking: whoever renames it first books it (a double submit books once)."""
-    booking = f"{key}:booking:{_token()}"
+    booking = f"{key}:booking:{new_token()}"
     try:
         redis_connection().rename(key, booking)
     except redis.ResponseError:
@@ -88,7 +97,7 @@ def _current_return() -> tuple[Order | None, int | None]:
 
 
 def _return_rows(order: Order, warehouse_id: int) -> list[dict]:
-    draft = _draft_at(_return_key(order.id))
+    draft = scan_list(_return_key(order.id))
     return [
         {
             "line": line,
@@ -104,7 +113,7 @@ def _return_rows(order: Order, warehouse_id: int) -> list[dict]:
 def _return_panel(order: Order, warehouse_id: int, *, ok: bool, message: str, status: int = 200):
     rows = _return_rows(order, warehouse_id)
     return render_template(
-        "wms/returns/_result.html", rows=rows, ok=ok, message=message, token=_token()
+        "wms/returns/_result.html", rows=rows, ok=ok, message=message, token=new_token()
     ), status
 
 
@@ -119,7 +128,7 @@ def returns_receive():
         warehouse=warehouse,
         warehouses=[s.warehouse for s in queries.platform_warehouses(db.session)],
         rows=_return_rows(order, warehouse_id) if order else [],
-        token=_token(),
+        token=new_token(),
         error=None,
     )
 
@@ -135,7 +144,7 @@ def returns_order():
     except DomainError as exc:
         page = render_template(
             "wms/returns/receive.html", order=None, warehouse=warehouse, warehouses=[], rows=[],
-            token=_token(), error=exc.text,
+            token=new_token(), error=exc.text,
         )  # fmt: skip
         return page, 422
     session["wms_return"] = {"order": order.id, "warehouse": warehouse.id}
@@ -144,7 +153,7 @@ def returns_order():
 
 def _return_row(rows: list[dict], scanned: str, quantity: int) -> dict | None:
     """The order line a scanned item counts against: the first of its SKU with room left, else the first."""
-    matching = [r for r in rows if scanned and _matches(r["sku"], scanned)]
+    matching = [r for r in rows if scanned and matches(r["sku"], scanned)]
     roomy = [r for r in matching if r["scanned"] + quantity <= r["left"]]
     return (roomy or matching or [None])[0]
 
@@ -154,8 +163,8 @@ def _return_row(rows: list[dict], scanned: str, quantity: int) -> dict | None:
 def returns_scan():
     order, warehouse_id = _current_return()
     if order is None:
-        return _to(url_for("wms.returns_receive"))
-    quantity = _quantity(request.form.get("qty"))
+        return leave(url_for("wms.returns_receive"))
+    quantity = scanned_quantity(request.form.get("qty"))
     if quantity is None:
         message = _("The quantity is a whole number above 0.")
         return _return_panel(order, warehouse_id, ok=False, message=message, status=422)
@@ -172,10 +181,10 @@ def returns_scan():
         )  # fmt: skip
         return _return_panel(order, warehouse_id, ok=False, message=message, status=422)
     token = request.form.get("token", "")
-    if not _claim(token):  # a repeat of a counted scan, checked first: its quantity may no longer fit
+    if not claim_scan(token):  # a repeat of a counted scan, checked first: its quantity may no longer fit
         return _return_panel(order, warehouse_id, ok=True, message=_("Already counted."))
     if row["scanned"] + quantity > row["left"]:
-        _release(token)
+        release_scan(token)
         message = returns.ReturnTooMany(sku=row["sku"].code, left=row["left"]).text
         return _return_panel(order, warehouse_id, ok=False, message=message, status=409)
     damaged = bool(request.form.get("damaged"))
@@ -192,12 +201,12 @@ def returns_scan():
 def returns_book():
     order, warehouse_id = _current_return()
     if order is None:
-        return _to(url_for("wms.returns_receive"))
+        return leave(url_for("wms.returns_receive"))
     key = _return_key(order.id)
     booking = _take(key)
     if booking is None:
         return _return_panel(order, warehouse_id, ok=False, message=_("Nothing scanned yet."), status=422)
-    lines = [returns.ReturnLine(line_id, q - d, d) for line_id, (q, d) in _draft_at(booking).items() if q > 0]
+    lines = [returns.ReturnLine(line_id, q - d, d) for line_id, (q, d) in scan_list(booking).items() if q > 0]
     try:
         receipt = returns.receive_return(
             db.session, order_id=order.id, warehouse_id=warehouse_id, lines=lines,
@@ -213,7 +222,7 @@ def returns_book():
     redis_connection().delete(booking)
     session.pop("wms_return", None)
     flash(_("Return %(number)s booked: now put the good units away.", number=receipt.number), "success")
-    return _to(url_for("wms.returns_receive"))
+    return leave(url_for("wms.returns_receive"))
 
 
 @bp.post("/returns/clear")
@@ -396,7 +405,7 @@ def _current_transfer() -> Transfer | None:
 
 
 def _transfer_rows(transfer: Transfer) -> list[dict]:
-    draft = _draft_at(_transfer_key(transfer.id))
+    draft = scan_list(_transfer_key(transfer.id))
     left = transfers.open_by_sku(transfer)
     skus = transfers.labels(db.session, [transfer])["skus"]
     return [
@@ -408,7 +417,7 @@ def _transfer_rows(transfer: Transfer) -> list[dict]:
 def _transfer_panel(transfer: Transfer, *, ok: bool, message: str, status: int = 200):
     return render_template(
         "wms/transfers/_receive_result.html", rows=_transfer_rows(transfer), ok=ok, message=message,
-        token=_token(),
+        token=new_token(),
     ), status  # fmt: skip
 
 
@@ -421,7 +430,7 @@ def transfer_receive():
         transfer=transfer,
         names=transfers.labels(db.session, [transfer]) if transfer else {},
         rows=_transfer_rows(transfer) if transfer else [],
-        token=_token(),
+        token=new_token(),
         error=None,
     )
 
@@ -438,7 +447,7 @@ def transfer_receive_open():
         error = _("Transfer %(number)s is not in transit.", number=transfer.number)
     if error:
         page = render_template(
-            "wms/transfers/receive.html", transfer=None, names={}, rows=[], token=_token(), error=error
+            "wms/transfers/receive.html", transfer=None, names={}, rows=[], token=new_token(), error=error
         )
         return page, 422
     session["wms_transfer"] = transfer.id
@@ -450,24 +459,24 @@ def transfer_receive_open():
 def transfer_receive_scan():
     transfer = _current_transfer()
     if transfer is None:
-        return _to(url_for("wms.transfer_receive"))
-    quantity = _quantity(request.form.get("qty"))
+        return leave(url_for("wms.transfer_receive"))
+    quantity = scanned_quantity(request.form.get("qty"))
     if quantity is None:
         return _transfer_panel(
             transfer, ok=False, message=_("The quantity is a whole number above 0."), status=422
         )
     scanned = request.form.get("code", "").strip()
     rows = _transfer_rows(transfer)
-    row = next((r for r in rows if scanned and _matches(r["sku"], scanned)), None)
+    row = next((r for r in rows if scanned and matches(r["sku"], scanned)), None)
     if row is None:
         message = transfers.NotOnTransfer(sku=scanned or "—", number=transfer.number).text
         return _transfer_panel(transfer, ok=False, message=message, status=422)
     confirmed = request.form.get("confirm") and current_user.can(transfers.CONFIRM_OVER)
     token = request.form.get("token", "")
-    if not _claim(token):  # a repeat of a counted scan, checked first: its quantity may no longer fit
+    if not claim_scan(token):  # a repeat of a counted scan, checked first: its quantity may no longer fit
         return _transfer_panel(transfer, ok=True, message=_("Already counted."))
     if row["scanned"] + quantity > row["open"] and not confirmed:
-        _release(token)
+        release_scan(token)
         message = transfers.OverReceipt(sku=row["sku"].code).text
         return _transfer_panel(transfer, ok=False, message=message, status=409)
     _add(_transfer_key(transfer.id), row["sku"].id, quantity, False)
@@ -481,12 +490,12 @@ def transfer_receive_scan():
 def transfer_receive_book():
     transfer = _current_transfer()
     if transfer is None:
-        return _to(url_for("wms.transfer_receive"))
+        return leave(url_for("wms.transfer_receive"))
     key = _transfer_key(transfer.id)
     booking = _take(key)
     if booking is None:
         return _transfer_panel(transfer, ok=False, message=_("Nothing scanned yet."), status=422)
-    quantities = {sku_id: q for sku_id, (q, _d) in _draft_at(booking).items() if q > 0}
+    quantities = {sku_id: q for sku_id, (q, _d) in scan_list(booking).items() if q > 0}
     confirmer = current_user if request.form.get("confirm") else None
     try:
         transfers.receive_transfer(
@@ -502,7 +511,7 @@ def transfer_receive_book():
     redis_connection().delete(booking)
     session.pop("wms_transfer", None)
     flash(_("Transfer %(number)s booked in: now put the goods away.", number=transfer.number), "success")
-    return _to(url_for("wms.transfer_receive"))
+    return leave(url_for("wms.transfer_receive"))
 
 
 @bp.post("/transfers/receive/clear")
