@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.catalog.models import Sku
@@ -110,9 +110,10 @@ def skus_of(session: Session, po: PurchaseOrder) -> dict[int, Sku]:
 
 
 def find_sku(session: Session, code: str, tenant_id: int | None = None) -> Sku:
-    """The SKU with ``code`` (of shop ``tenant_id`` when given); refused when none or several shops match."""
+    """The SKU with ``code`` or that barcode (of shop ``tenant_id`` when given); refused when none or several
+    shops match."""
     code = (code or "").strip()
-    stmt = select(Sku).where(Sku.code == code)
+    stmt = select(Sku).where(or_(Sku.code == code, Sku.barcode == code))
     if tenant_id:
         stmt = stmt.where(Sku.tenant_id == tenant_id)
     found = session.scalars(stmt.limit(2)).all()

@@ -200,6 +200,41 @@ def test_scanning_more_than_is_open_needs_a_supervisor(app):
     assert "CUP-1: more than the order still expects. A supervisor must confirm it." in response.text
 
 
+def test_a_short_line_and_an_unexpected_item_confirmed_by_a_supervisor_are_received(app):
+    data = _setup(app, lines=(("TEA-1", 10), ("CUP-1", 4), ("POT-1", 1)))
+    with app.app_context(), acting_as(SYSTEM):  # POT-1 is not on a second order: the unexpected item there
+        supplier = services.save_supplier(db.session, SupplierInput(name="Second supplier"))
+        supervisor = make_user(app, UserKind.WAREHOUSE, role="supervisor")
+        po = services.create_po(
+            db.session, supplier_id=supplier.id, warehouse_id=data["warehouse_id"],
+            lines=[PoLineInput(data["skus"]["TEA-1"], 10, 100)], actor_id=None,
+        )  # fmt: skip
+        services.approve_po(db.session, po, actor=db.session.get(User, supervisor.id))
+        db.session.commit()
+        number = po.number
+    receiver = _receiver(app)
+    token = _open_po(receiver, number)
+    refused, token = _scan(receiver, token, "POT-1", confirm="1")  # a receiver's tick counts for nothing
+    assert refused.status_code == 422 and "A supervisor may accept" in refused.text
+
+    client = _receiver(app, role="supervisor")
+    token = _open_po(client, number)
+    short, token = _scan(client, token, "6900000000011", qty="7")
+    extra, token = _scan(client, token, "POT-1", qty="2", confirm="1")
+    assert "TEA-1: +7." in short.text and "POT-1: +2." in extra.text
+    client.post("/wms/receive/book", data={"confirm": "1"}, headers={"HX-Request": "true"})
+    with app.app_context():
+        levels = {
+            level.sku_id: level.on_hand
+            for level in db.session.scalars(
+                select(StockLevel).where(StockLevel.warehouse_id == data["warehouse_id"])
+            )
+        }
+        order = db.session.get(PurchaseOrder, po.id)
+        assert order.status.value == "partially_received"
+    assert levels[data["skus"]["TEA-1"]] == 7 and levels[data["skus"]["POT-1"]] == 2
+
+
 def test_putaway_above_the_open_quantity_is_refused_and_changes_nothing(app):
     data = _setup(app)
     with app.app_context(), acting_as(SYSTEM):

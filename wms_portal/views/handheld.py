@@ -58,9 +58,10 @@ def _current_po() -> PurchaseOrder | None:
 
 
 def _rows(po: PurchaseOrder) -> list[dict]:
+    """The order's lines with what was scanned, then items scanned that are not on the order (open 0)."""
     draft = _draft(po.id)
     skus = purchasing_queries.skus_of(db.session, po)
-    return [
+    rows = [
         {
             "sku": skus[line.sku_id],
             "open": line.open_quantity,
@@ -69,6 +70,21 @@ def _rows(po: PurchaseOrder) -> list[dict]:
         }
         for line in po.lines
     ]
+    for sku_id in sorted(set(draft) - set(skus)):
+        scanned, damaged = draft[sku_id]
+        rows.append({"sku": db.session.get(Sku, sku_id), "open": 0, "scanned": scanned, "damaged": damaged})
+    return rows
+
+
+def _unexpected(scanned: str) -> dict | None:
+    """An item not on the order, accepted only when a supervisor ticks the confirmation."""
+    if not (request.form.get("confirm") and current_user.can(APPROVE)):
+        return None
+    try:
+        sku = purchasing_queries.find_sku(db.session, scanned)
+    except DomainError:
+        return None
+    return {"sku": sku, "open": 0, "scanned": 0, "damaged": 0}
 
 
 def _receive_panel(po: PurchaseOrder, *, ok: bool, message: str, status: int = 200):
@@ -117,7 +133,7 @@ def handheld_receive_scan():
     if quantity is None:
         return _receive_panel(po, ok=False, message=_("The quantity is a whole number above 0."), status=422)
     rows = _rows(po)
-    row = next((r for r in rows if scanned and matches(r["sku"], scanned)), None)
+    row = next((r for r in rows if scanned and matches(r["sku"], scanned)), None) or _unexpected(scanned)
     if row is None:
         expected = ", ".join(
             f"{r['sku'].code} ({r['sku'].barcode or r['sku'].code})" for r in rows if r["open"]
@@ -126,7 +142,8 @@ def handheld_receive_scan():
             po,
             ok=False,
             message=_(
-                "%(scanned)s is not on %(number)s. Expected: %(expected)s.",
+                "%(scanned)s is not on %(number)s. Expected: %(expected)s. A supervisor may accept an unexpected "
+                "item by ticking the confirmation.",
                 scanned=scanned or "—",
                 number=po.number,
                 expected=expected or "—",
