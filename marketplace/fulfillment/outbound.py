@@ -361,6 +361,24 @@ def claim_next_task(session: Session, wave: Wave, picker_id: int) -> PickTask | 
     return task
 
 
+def claim_next_anywhere(
+    session: Session, picker_id: int, *, prefer_wave_id: int | None = None
+) -> PickTask | None:
+    """The next open task of the platform warehouses: of the preferred wave first, then the oldest wave with
+    work left; None when there is nothing to pick."""
+    waves = session.scalars(
+        select(Wave)
+        .join(Warehouse, Warehouse.id == Wave.warehouse_id)
+        .where(Wave.status != WaveStatus.PICKED, Warehouse.merchant_id.is_(None))
+        .order_by((Wave.id == (prefer_wave_id or 0)).desc(), Wave.id)
+    ).all()
+    for wave in waves:
+        task = claim_next_task(session, wave, picker_id)
+        if task is not None:
+            return task
+    return None
+
+
 def _normal(value: str) -> str:
     return (value or "").strip().upper()
 

@@ -202,9 +202,9 @@ def test_scanning_more_than_is_open_needs_a_supervisor(app):
 
 def test_a_short_line_and_an_unexpected_item_confirmed_by_a_supervisor_are_received(app):
     data = _setup(app, lines=(("TEA-1", 10), ("CUP-1", 4), ("POT-1", 1)))
+    supervisor = make_user(app, UserKind.WAREHOUSE, role="supervisor")
     with app.app_context(), acting_as(SYSTEM):  # POT-1 is not on a second order: the unexpected item there
         supplier = services.save_supplier(db.session, SupplierInput(name="Second supplier"))
-        supervisor = make_user(app, UserKind.WAREHOUSE, role="supervisor")
         po = services.create_po(
             db.session, supplier_id=supplier.id, warehouse_id=data["warehouse_id"],
             lines=[PoLineInput(data["skus"]["TEA-1"], 10, 100)], actor_id=None,

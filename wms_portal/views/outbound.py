@@ -9,15 +9,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, select
 
-from marketplace.catalog.models import Sku
 from marketplace.core.errors import DomainError
 from marketplace.core.permissions import requires
 from marketplace.extensions import db
-from marketplace.fulfillment import outbound, queries
-from marketplace.fulfillment.models import Bin, PickStatus, PickTask, Wave, WaveOrder
-from marketplace.orders.models import Order
+from marketplace.fulfillment import outbound, outbound_queries, queries
+from marketplace.fulfillment.models import PickStatus, Wave
 from wms_portal import bp
 
 WAVES_SHOWN = 50
@@ -45,27 +42,7 @@ def _wave(wave_id: int) -> Wave:
 
 
 def _progress(wave_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per wave: orders, tasks, tasks done (picked or short), short tasks."""
-    if not wave_ids:
-        return {}
-    done = case((PickTask.status.in_([PickStatus.PICKED, PickStatus.SHORT]), 1), else_=0)
-    short = case((PickTask.status == PickStatus.SHORT, 1), else_=0)
-    rows = db.session.execute(
-        select(PickTask.wave_id, func.count(), func.sum(done), func.sum(short))
-        .where(PickTask.wave_id.in_(wave_ids))
-        .group_by(PickTask.wave_id)
-    ).all()
-    orders = dict(
-        db.session.execute(
-            select(WaveOrder.wave_id, func.count())
-            .where(WaveOrder.wave_id.in_(wave_ids))
-            .group_by(WaveOrder.wave_id)
-        ).all()
-    )
-    result = {w: {"orders": orders.get(w, 0), "tasks": 0, "done": 0, "short": 0} for w in wave_ids}
-    for wave_id, tasks, finished, shorts in rows:
-        result[wave_id].update(tasks=tasks, done=int(finished or 0), short=int(shorts or 0))
-    return result
+    return outbound_queries.wave_progress(db.session, wave_ids)
 
 
 @bp.get("/outbound")
@@ -75,14 +52,7 @@ def outbound_desk():
     if warehouse is None:
         return render_template("wms/outbound/desk.html", warehouse=None)
     pool = outbound.outbound_pool(db.session, warehouse.id)
-    waves = list(
-        db.session.scalars(
-            select(Wave)
-            .where(Wave.warehouse_id == warehouse.id)
-            .order_by(Wave.number.desc())
-            .limit(WAVES_SHOWN)
-        )
-    )
+    waves = outbound_queries.recent_waves(db.session, warehouse.id, WAVES_SHOWN)
     return render_template(
         "wms/outbound/desk.html",
         warehouse=warehouse,
@@ -143,16 +113,7 @@ def outbound_release():
 
 
 def _task_rows(wave: Wave, *, open_only: bool = False):
-    query = (
-        select(PickTask, Bin, Sku, Order.number)
-        .outerjoin(Bin, Bin.id == PickTask.bin_id)
-        .join(Sku, Sku.id == PickTask.sku_id)
-        .join(Order, Order.id == PickTask.order_id)
-        .where(PickTask.wave_id == wave.id)
-    )
-    if open_only:
-        query = query.where(PickTask.status.in_([PickStatus.OPEN, PickStatus.CLAIMED]))
-    return db.session.execute(query.order_by(Bin.sort_key.nulls_last(), PickTask.sequence, PickTask.id)).all()
+    return outbound_queries.wave_tasks(db.session, wave.id, open_only=open_only)
 
 
 def _status_labels() -> dict[PickStatus, str]:

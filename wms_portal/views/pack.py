@@ -13,21 +13,19 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from marketplace.catalog.models import Sku
 from marketplace.core.errors import DomainError
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
-from marketplace.fulfillment import packing
+from marketplace.fulfillment import outbound_queries, packing
 from marketplace.fulfillment.labels import code128_svg
-from marketplace.fulfillment.pack_models import BoxType, Parcel, ParcelLine, ParcelStatus
+from marketplace.fulfillment.pack_models import BoxType, Parcel, ParcelStatus
 from marketplace.inventory.models import Warehouse
 from marketplace.merchants.models import Merchant
 from marketplace.merchants.regions import province_label
 from marketplace.orders.carriers import CARRIERS
 from marketplace.orders.drafts import OrderActor
-from marketplace.orders.models import Order, OrderLine
+from marketplace.orders.models import Order
 from wms_portal import bp
 from wms_portal.scanning import leave, new_token
 from wms_portal.views.outbound import chosen_warehouse
@@ -47,16 +45,8 @@ def _tolerance() -> packing.Tolerance:
     return packing.Tolerance(config["WMS_WEIGHT_TOLERANCE_PERCENT"], config["WMS_WEIGHT_TOLERANCE_GRAMS"])
 
 
-def _checklist(parcel: Parcel) -> list[tuple[ParcelLine, OrderLine, Sku]]:
-    return list(
-        db.session.execute(
-            select(ParcelLine, OrderLine, Sku)
-            .join(OrderLine, OrderLine.id == ParcelLine.order_line_id)
-            .join(Sku, Sku.id == ParcelLine.sku_id)
-            .where(ParcelLine.parcel_id == parcel.id)
-            .order_by(ParcelLine.id)
-        )
-    )
+def _checklist(parcel: Parcel):
+    return outbound_queries.checklist(db.session, parcel)
 
 
 @bp.get("/pack")

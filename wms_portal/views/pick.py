@@ -10,43 +10,23 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from marketplace.catalog.models import Sku
 from marketplace.core.errors import DomainError
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
-from marketplace.fulfillment import outbound
-from marketplace.fulfillment.models import Bin, PickStatus, PickTask, Wave, WaveStatus
-from marketplace.inventory.models import Warehouse
+from marketplace.fulfillment import outbound, outbound_queries
+from marketplace.fulfillment.models import Bin, PickStatus, PickTask
 from wms_portal import bp
 from wms_portal.scanning import new_token
 
 
 def _current_task() -> PickTask | None:
-    return db.session.scalar(
-        select(PickTask)
-        .where(PickTask.status == PickStatus.CLAIMED, PickTask.claimed_by == current_user.id)
-        .order_by(PickTask.sequence, PickTask.id)
-        .limit(1)
-    )
+    return outbound_queries.current_task(db.session, current_user.id)
 
 
 def _claim_next(prefer_wave_id: int | None = None) -> PickTask | None:
-    """The next open task: of the same wave first, then of the oldest wave with work left."""
-    waves = list(
-        db.session.scalars(
-            select(Wave)
-            .join(Warehouse, Warehouse.id == Wave.warehouse_id)
-            .where(Wave.status != WaveStatus.PICKED, Warehouse.merchant_id.is_(None))
-            .order_by((Wave.id == (prefer_wave_id or 0)).desc(), Wave.id)
-        )
-    )
-    for wave in waves:
-        task = outbound.claim_next_task(db.session, wave, current_user.id)
-        if task is not None:
-            return task
-    return None
+    return outbound.claim_next_anywhere(db.session, current_user.id, prefer_wave_id=prefer_wave_id)
 
 
 def _own_task(task_id: int) -> PickTask:
