@@ -1,4 +1,4 @@
-"""Warehouse-setup errors with stable codes."""
+"""Warehouse errors with stable codes: setup, bins, cycle counts and adjustments."""
 
 from marketplace.core.errors import N_, DomainError
 
@@ -67,3 +67,87 @@ class BinsHoldFewer(DomainError):
     code = "wms.bins_hold_fewer"
     status = 409
     message = N_("The bins hold {held} units of {sku}, fewer than {quantity}: put the rest away first.")
+
+
+# --- cycle counts and adjustments ----------------------------------------------------------------
+
+
+class NothingToCount(DomainError):
+    code = "wms.count_empty"
+    status = 422
+    message = N_("Choose a zone, at least one active bin of this warehouse, or a SKU to count.")
+
+
+class CountNotOpen(DomainError):
+    code = "wms.count_not_open"
+    status = 409
+    message = N_("Count {number} is no longer open for counting.")
+
+
+class CountNotCounted(DomainError):
+    code = "wms.count_not_counted"
+    status = 409
+    message = N_("Count {number} is not waiting for review.")
+
+
+class BinNotInCount(DomainError):
+    code = "wms.bin_not_in_count"
+    status = 422
+    message = N_("“{scanned}” is not a bin of count {number}.")
+
+
+class UnknownItem(DomainError):
+    code = "wms.unknown_item"
+    status = 422
+    message = N_("No item with the code “{scanned}”.")
+
+
+class AmbiguousItem(DomainError):
+    code = "wms.ambiguous_item"
+    status = 422
+    message = N_("“{scanned}” is the code of several shops' items: scan the item's barcode.")
+
+
+class NotThisSku(DomainError):
+    code = "wms.count_other_sku"
+    status = 422
+    message = N_("This count is for {expected} only, not “{scanned}”.")
+
+
+class InvalidCountQuantity(DomainError):
+    code = "wms.count_quantity"
+    status = 422
+    message = N_("The quantity is a whole number from 1 to {maximum}.")
+
+
+class MissingScanToken(DomainError):
+    code = "wms.scan_token"
+    status = 422
+    message = N_("This scan form has expired: reload the page and scan again.")
+
+
+class AlreadyDecided(DomainError):
+    code = "wms.variance_decided"
+    status = 409
+    message = N_("This variance has already been decided.")
+
+
+class NoVariance(DomainError):
+    code = "wms.no_variance"
+    status = 422
+    message = N_("This line has no variance to decide.")
+
+
+class BinWouldGoNegative(DomainError):
+    code = "wms.bin_negative"
+    status = 409
+    message = N_("Bin {bin} holds only {quantity} units of {sku}: it cannot lose {loss}.")
+
+
+class InvalidDelta(DomainError):
+    code = "wms.adjust_delta"
+    status = 422
+    message = N_("The adjustment is a whole number of units other than 0, like 3 or -2.")
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
