@@ -138,4 +138,3 @@ def bin_by_barcode(session: Session, warehouse_id: int, scanned: str) -> Bin | N
             (Bin.barcode == value) | (Bin.code == value),
         )
     )
-
