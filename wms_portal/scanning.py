@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+import redis
 from flask import redirect
 
 from marketplace.catalog.models import Sku
@@ -52,6 +53,27 @@ def scan_list(key: str) -> dict[int, tuple[int, int]]:
         kind, sku_id = field.decode().split(":")
         counts.setdefault(int(sku_id), [0, 0])[0 if kind == "q" else 1] = int(value)
     return {sku_id: (q, d) for sku_id, (q, d) in counts.items()}
+
+
+def take_for_booking(key: str) -> str | None:
+    """Rename the scan list for booking: whoever renames it first books it (a double "Book" books once).
+    Returns the list's new key, or None when there is nothing (left) to book."""
+    booking = f"{key}:booking:{new_token()}"
+    try:
+        redis_connection().rename(key, booking)
+    except redis.ResponseError:
+        return None
+    return booking
+
+
+def give_back(booking: str, key: str) -> None:
+    """The booking was refused: the scan list is the worker's again, as it was."""
+    redis_connection().rename(booking, key)
+
+
+def drop(key: str) -> None:
+    """A booked or discarded scan list."""
+    redis_connection().delete(key)
 
 
 def leave(url: str):

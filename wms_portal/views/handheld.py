@@ -8,7 +8,6 @@ the list to ``purchasing.services.receive``, which books stock and makes the put
 
 from __future__ import annotations
 
-import redis
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,12 +27,15 @@ from wms_portal import bp
 from wms_portal.scanning import (
     TTL,
     claim_scan,
+    drop,
+    give_back,
     leave,
     matches,
     new_token,
     release_scan,
     scan_list,
     scanned_quantity,
+    take_for_booking,
 )
 
 # --- receiving --------------------------------------------------------------------------------------------
@@ -178,10 +180,8 @@ def handheld_receive_book():
     if po is None:
         return leave(url_for("wms.handheld_receive"))
     key = _draft_key(po.id)
-    booking = f"{key}:booking:{new_token()}"
-    try:  # whoever renames the scan list first books it: a double-submitted "Book receipt" books once
-        redis_connection().rename(key, booking)
-    except redis.ResponseError:
+    booking = take_for_booking(key)  # a double-submitted "Book receipt" books once
+    if booking is None:
         return _receive_panel(po, ok=False, message=_("Nothing scanned yet."), status=422)
     draft = scan_list(booking)
     lines = [ReceiveLine(sku_id, q, d) for sku_id, (q, d) in draft.items() if q > 0]
@@ -190,14 +190,14 @@ def handheld_receive_book():
         receipt = purchasing.receive(db.session, po, lines, actor_id=current_user.id, confirmer=confirmer)
     except DomainError as exc:
         db.session.rollback()
-        redis_connection().rename(booking, key)
+        give_back(booking, key)
         if isinstance(exc, ValidationFailed):
             message = " ".join(_(m) for messages in exc.fields.values() for m in messages)
         else:
             message = exc.text
         return _receive_panel(db.session.get(PurchaseOrder, po.id), ok=False, message=message, status=422)
     db.session.commit()
-    redis_connection().delete(booking)
+    drop(booking)
     session.pop("wms_receive_po", None)
     flash(_("Receipt %(number)s booked: now put the goods away.", number=receipt.number), "success")
     return leave(url_for("wms.handheld_receive"))
@@ -208,7 +208,7 @@ def handheld_receive_book():
 def handheld_receive_clear():
     po_id = session.pop("wms_receive_po", None)
     if po_id:
-        redis_connection().delete(_draft_key(po_id))
+        drop(_draft_key(po_id))
     return redirect(url_for("wms.handheld_receive"))
 
 

@@ -9,7 +9,6 @@ books once. The services (``fulfillment.returns``, ``fulfillment.transfers``) ch
 
 from __future__ import annotations
 
-import redis
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,12 +27,15 @@ from wms_portal import bp
 from wms_portal.scanning import (
     TTL,
     claim_scan,
+    drop,
+    give_back,
     leave,
     matches,
     new_token,
     release_scan,
     scan_list,
     scanned_quantity,
+    take_for_booking,
 )
 
 NEW_ROWS = 8
@@ -53,16 +55,6 @@ def _add(key: str, item_id: int, quantity: int, damaged: bool) -> None:
         pipe.hincrby(key, f"d:{item_id}", quantity)
     pipe.expire(key, TTL)
     pipe.execute()
-
-
-def _take(key: str) -> str | None:
-    """Rename the scan list for booking: whoever renames it first books it (a double submit books once)."""
-    booking = f"{key}:booking:{new_token()}"
-    try:
-        redis_connection().rename(key, booking)
-    except redis.ResponseError:
-        return None
-    return booking
 
 
 # --- customer returns (handheld) -------------------------------------------------------------------------
@@ -203,7 +195,7 @@ def returns_book():
     if order is None:
         return leave(url_for("wms.returns_receive"))
     key = _return_key(order.id)
-    booking = _take(key)
+    booking = take_for_booking(key)
     if booking is None:
         return _return_panel(order, warehouse_id, ok=False, message=_("Nothing scanned yet."), status=422)
     lines = [returns.ReturnLine(line_id, q - d, d) for line_id, (q, d) in scan_list(booking).items() if q > 0]
@@ -214,12 +206,12 @@ def returns_book():
         )  # fmt: skip
     except DomainError as exc:
         db.session.rollback()
-        redis_connection().rename(booking, key)
+        give_back(booking, key)
         return _return_panel(
             db.session.get(Order, order.id), warehouse_id, ok=False, message=_message(exc), status=422
         )
     db.session.commit()
-    redis_connection().delete(booking)
+    drop(booking)
     session.pop("wms_return", None)
     flash(_("Return %(number)s booked: now put the good units away.", number=receipt.number), "success")
     return leave(url_for("wms.returns_receive"))
@@ -230,7 +222,7 @@ def returns_book():
 def returns_clear():
     opened = session.pop("wms_return", None) or {}
     if opened.get("order"):
-        redis_connection().delete(_return_key(opened["order"]))
+        drop(_return_key(opened["order"]))
     return redirect(url_for("wms.returns_receive"))
 
 
@@ -492,7 +484,7 @@ def transfer_receive_book():
     if transfer is None:
         return leave(url_for("wms.transfer_receive"))
     key = _transfer_key(transfer.id)
-    booking = _take(key)
+    booking = take_for_booking(key)
     if booking is None:
         return _transfer_panel(transfer, ok=False, message=_("Nothing scanned yet."), status=422)
     quantities = {sku_id: q for sku_id, (q, _d) in scan_list(booking).items() if q > 0}
@@ -503,12 +495,12 @@ def transfer_receive_book():
         )
     except DomainError as exc:
         db.session.rollback()
-        redis_connection().rename(booking, key)
+        give_back(booking, key)
         return _transfer_panel(
             db.session.get(Transfer, transfer.id), ok=False, message=_message(exc), status=422
         )
     db.session.commit()
-    redis_connection().delete(booking)
+    drop(booking)
     session.pop("wms_transfer", None)
     flash(_("Transfer %(number)s booked in: now put the goods away.", number=transfer.number), "success")
     return leave(url_for("wms.transfer_receive"))
@@ -519,5 +511,5 @@ def transfer_receive_book():
 def transfer_receive_clear():
     transfer_id = session.pop("wms_transfer", None)
     if transfer_id:
-        redis_connection().delete(_transfer_key(transfer_id))
+        drop(_transfer_key(transfer_id))
     return redirect(url_for("wms.transfer_receive"))
