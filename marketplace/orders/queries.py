@@ -24,6 +24,7 @@ from marketplace.core.errors import NotFound
 from marketplace.core.pagination import PAGE_SIZE, Page, keyset_page
 from marketplace.core.tenancy import current_tenant_id
 from marketplace.identity.models import User, UserKind
+from marketplace.inventory.models import Warehouse
 from marketplace.merchants.models import Merchant
 from marketplace.orders.models import (
     Order,
@@ -238,3 +239,16 @@ def unseen_count(session: Session, limit: int = 100) -> int:
         .subquery()
     )
     return session.scalar(select(func.count()).select_from(capped)) or 0
+
+
+def platform_line_ids(session: Session, order: Order) -> set[int]:
+    """The order's lines held in a platform warehouse: its pack station ships them, not the shop."""
+    warehouse_ids = {line.warehouse_id for line in order.lines if line.warehouse_id is not None}
+    if not warehouse_ids:
+        return set()
+    platform = set(
+        session.scalars(
+            select(Warehouse.id).where(Warehouse.id.in_(warehouse_ids), Warehouse.merchant_id.is_(None))
+        )
+    )
+    return {line.id for line in order.lines if line.warehouse_id in platform}

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from marketplace.core.db import utcnow
 from marketplace.identity.models import User
 from marketplace.inventory import services as stock
-from marketplace.inventory.models import Warehouse
 from marketplace.orders.drafts import (
     SYSTEM,
     DeliveryAddress,
@@ -44,6 +43,7 @@ from marketplace.orders.models import (
     ShipmentLine,
 )
 from marketplace.orders.push import order_ready_to_ship
+from marketplace.orders.queries import platform_line_ids
 from marketplace.orders.states import ACTION_LABELS, EDITABLE, STATUS_LABELS, TRANSITIONS
 from marketplace.payments import ledger
 from marketplace.payments import services as payments
@@ -366,12 +366,7 @@ def ship_by_shop(
 ) -> Shipment:
     """The shop ships lines from its own stock; lines held in a platform warehouse are shipped by that
     warehouse's pack station (the shop never had those units in hand), so naming one is refused."""
-    platform_lines = {
-        line.id
-        for line in order.lines
-        if line.warehouse_id is not None
-        and session.scalar(select(Warehouse.merchant_id).where(Warehouse.id == line.warehouse_id)) is None
-    }
+    platform_lines = platform_line_ids(session, order)
     wanted = quantities if quantities is not None else {line.id: line.open_quantity for line in order.lines}
     if any(qty and line_id in platform_lines for line_id, qty in wanted.items()):
         raise FulfilledByPlatform(number=order.number)

@@ -93,11 +93,14 @@ def _order(order_id: int) -> Order:
 
 
 def _render_order(order: Order, *, status: int = 200, cancel_error: str | None = None, reason: str = ""):
+    platform_lines = queries.platform_line_ids(db.session, order)
+    own_open = any(line.open_quantity for line in order.lines if line.id not in platform_lines)
     return render_template(
         "merchant/orders/detail.html",
         order=order,
         lines_by_id={line.id: line for line in order.lines},
-        may_ship=may("ship", order.status),
+        may_ship=may("ship", order.status) and own_open,
+        platform_fulfilled=bool(platform_lines) and may("ship", order.status),
         may_cancel=may("cancel", order.status),
         cancel_error=cancel_error,
         reason=reason,

@@ -16,6 +16,7 @@ from marketplace.fulfillment.models import PickTask, PutawayTask, WaveOrder
 from marketplace.fulfillment.pack_models import Parcel, ParcelStatus
 from marketplace.identity.models import UserKind
 from marketplace.inventory.models import StockLevel
+from marketplace.merchants.models import Merchant
 from marketplace.orders.drafts import OrderActor
 from marketplace.orders.errors import FulfilledByPlatform
 from marketplace.orders.models import Order, OrderStatus, Shipment
@@ -351,3 +352,13 @@ def test_the_home_screen_offers_each_role_its_tasks_with_the_work_waiting(app, p
     home = picker.get("/wms/").text
     assert 'href="/wms/pick"' in home and 'href="/wms/pack"' not in home
     assert re.search(r'data-count="pick">0 waiting<', home)
+
+
+def test_the_shop_sees_that_the_platform_warehouse_ships_its_order(app, picked):
+    with app.app_context():
+        shop = db.session.get(Merchant, picked["floor"].shop_id)
+    client = english_client(app)
+    login(client, make_user(app, UserKind.MERCHANT, tenant=shop, is_owner=True))
+    page = client.get(f"/merchant/orders/{picked['order_id']}").text
+    assert 'id="platform-fulfilled"' in page
+    assert f"/merchant/orders/{picked['order_id']}/ship" not in page
