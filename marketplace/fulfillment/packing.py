@@ -11,6 +11,8 @@
   ``orders.services.ship_order``: the order becomes (partially) shipped with the waybill, and the warehouse's
   on-hand and reserved stock go down. The bins were emptied at picking, so bin stock stays consistent.
 * :func:`return_to_stock` handles an order cancelled after picking: its picked units get a putaway task.
+* :func:`report_missing` lets a supervisor write off units picked but not found at the check, so the parcel
+  ships what is there and the rest of the order is picked again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from marketplace.core.db import utcnow
 from marketplace.core.errors import N_, DomainError, NotFound
 from marketplace.fulfillment.models import PickStatus, PickTask, PutawayStatus, PutawayTask, Wave, WaveOrder
 from marketplace.fulfillment.pack_models import BoxType, Parcel, ParcelLine, ParcelStatus
+from marketplace.inventory import services as inventory
 from marketplace.inventory.models import Warehouse
 from marketplace.orders import services as orders
 from marketplace.orders.drafts import OrderActor
@@ -76,6 +79,12 @@ class MissingItems(DomainError):
     code = "wms.pack_missing"
     status = 409
     message = N_("Missing: {missing}. Find them before packing, or call a supervisor.")
+
+
+class NothingMissing(DomainError):
+    code = "wms.pack_nothing_missing"
+    status = 409
+    message = N_("Every picked unit of this parcel was checked: nothing is missing.")
 
 
 class WrongStep(DomainError):
@@ -445,6 +454,55 @@ def return_to_stock(session: Session, parcel: Parcel) -> list[PutawayTask]:
     parcel.status = ParcelStatus.RETURNED
     session.flush()
     return tasks
+
+
+def report_missing(session: Session, parcel: Parcel, *, actor_id: int | None) -> dict[int, int]:
+    """Units picked for the parcel that the check cannot find are written off: one ADJUST movement per SKU with
+    the order in its reason (refused, changing nothing, when the warehouse's other stock cannot keep the order's
+    reservation: count first, or cancel that part with the shop). The parcel goes on with what was checked; the
+    order's rest returns to the pool and is picked again. Returns {sku id: units written off}."""
+    _expect_status(parcel, ParcelStatus.CHECKING)
+    lines = session.scalars(
+        select(ParcelLine).where(ParcelLine.parcel_id == parcel.id).order_by(ParcelLine.id).with_for_update()
+    ).all()
+    missing = {
+        line.id: line.quantity - line.quantity_checked
+        for line in lines
+        if line.quantity_checked < line.quantity
+    }
+    if not missing:
+        raise NothingMissing()
+    order = session.get(Order, parcel.order_id)
+    written_off: dict[int, int] = {}
+    for line in lines:
+        units = missing.get(line.id)
+        if not units:
+            continue
+        inventory.adjust(
+            session, sku_id=line.sku_id, tenant_id=parcel.tenant_id, delta=-units, actor_id=actor_id,
+            warehouse_id=parcel.warehouse_id, reason=f"missing at pack check, order {order.number}",
+        )  # fmt: skip
+        written_off[line.sku_id] = written_off.get(line.sku_id, 0) + units
+        if line.quantity_checked:
+            line.quantity = line.quantity_checked
+        else:
+            session.delete(line)
+    record(
+        session,
+        "parcel.missing_written_off",
+        parcel,
+        changes={"units": written_off},
+        tenant_id=parcel.tenant_id,
+    )
+    if len(missing) == len(lines) and not any(line.quantity_checked for line in lines):
+        parcel.status = ParcelStatus.RETURNED  # nothing left to ship: the whole order is picked again
+        session.execute(delete(WaveOrder).where(WaveOrder.order_id == order.id))
+    else:
+        parcel.status = ParcelStatus.CHECKED
+    kept = {line.order_line_id: (line.sku_id, line.quantity_checked) for line in lines if line.quantity_checked}
+    parcel.expected_weight_g = _expected_weight(session, kept) if kept else 0
+    session.flush()
+    return written_off
 
 
 @dataclass(frozen=True)

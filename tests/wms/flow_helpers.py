@@ -103,8 +103,8 @@ def unreconciled(app: Flask, warehouse_id: int) -> dict[int, tuple[int, int, int
     """SKUs whose on-hand stock in the warehouse differs from where the units are, as
     {sku id: (on hand, units located, ledger sum)}: empty when the books agree.
 
-    Units are located in bins, in open putaway tasks, or picked and not yet shipped or put back (picked in a
-    wave with no parcel yet, or in a parcel still at the pack station). The ledger sum is the on-hand
+    Units are located in bins, in open putaway tasks, picked in a wave with no parcel yet, or in a parcel still
+    at the pack station. The ledger sum is the on-hand
     deltas of every stock movement of the SKU in the warehouse.
     """
     with app.app_context():
@@ -133,21 +133,30 @@ def unreconciled(app: Flask, warehouse_id: int) -> dict[int, tuple[int, int, int
                 .group_by(PutawayTask.sku_id)
             ).all()
         )
-        settled = select(Parcel.id).where(
-            Parcel.wave_id == PickTask.wave_id,
-            Parcel.order_id == PickTask.order_id,
-            Parcel.status.in_([ParcelStatus.SHIPPED, ParcelStatus.RETURNED]),
+        parcel_of_task = select(Parcel.id).where(
+            Parcel.wave_id == PickTask.wave_id, Parcel.order_id == PickTask.order_id
         )
-        add(
+        add(  # picked, no parcel opened yet: the units are in the picker's tote
             db.session.execute(
                 select(PickTask.sku_id, func.sum(PickTask.quantity_picked))
                 .join(outbound.Wave, outbound.Wave.id == PickTask.wave_id)
                 .where(
                     outbound.Wave.warehouse_id == warehouse_id,
                     PickTask.status.in_([PickStatus.PICKED, PickStatus.SHORT]),
-                    ~settled.exists(),
+                    ~parcel_of_task.exists(),
                 )
                 .group_by(PickTask.sku_id)
+            ).all()
+        )
+        add(  # at the pack station: what the open parcels hold
+            db.session.execute(
+                select(ParcelLine.sku_id, func.sum(ParcelLine.quantity))
+                .join(Parcel, Parcel.id == ParcelLine.parcel_id)
+                .where(
+                    Parcel.warehouse_id == warehouse_id,
+                    Parcel.status.notin_([ParcelStatus.SHIPPED, ParcelStatus.RETURNED]),
+                )
+                .group_by(ParcelLine.sku_id)
             ).all()
         )
         ledger = dict(

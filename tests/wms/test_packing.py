@@ -362,3 +362,35 @@ def test_the_shop_sees_that_the_platform_warehouse_ships_its_order(app, picked):
     page = client.get(f"/merchant/orders/{picked['order_id']}").text
     assert 'id="platform-fulfilled"' in page
     assert f"/merchant/orders/{picked['order_id']}/ship" not in page
+
+
+def test_a_supervisor_writes_off_units_missing_at_the_check_and_the_rest_is_picked_again(app, picked):
+    floor = picked["floor"]
+    packer = english_client(app)
+    login(packer, make_user(app, UserKind.WAREHOUSE, role="packer"))
+    parcel_id = _open(packer, picked["number"])
+    _scan(packer, parcel_id, _barcode(app, floor.skus["TEA"]), token="a", quantity="2")
+    assert packer.post(f"/wms/pack/{parcel_id}/missing").status_code == 403  # a packer may not write off
+
+    supervisor = english_client(app)
+    login(supervisor, make_user(app, UserKind.WAREHOUSE, role="supervisor"))
+    page = supervisor.post(f"/wms/pack/{parcel_id}/missing", follow_redirects=True).text
+    assert ("success", "The missing units are written off. Weigh what was checked; the rest of the order will "
+            "be picked again.") in flashes(page)  # fmt: skip
+    assert _status(app, parcel_id) == ParcelStatus.CHECKED
+    assert unreconciled(app, floor.warehouse_id) == {}
+    with app.app_context():
+        cup = db.session.scalar(
+            select(StockLevel).where(
+                StockLevel.warehouse_id == floor.warehouse_id, StockLevel.sku_id == floor.skus["CUP"]
+            )
+        )
+        assert (cup.on_hand, cup.reserved) == (4, 1)  # one unit lost; the order still holds one
+    supervisor.post(f"/wms/pack/{parcel_id}/weigh", data={"weight": "0.5"})
+    supervisor.post(f"/wms/pack/{parcel_id}/box", data={"box": floor.box_id})
+    supervisor.post(f"/wms/pack/{parcel_id}/ship", data={"carrier": "顺丰速运", "waybill": "SF42"})
+    with app.app_context():
+        assert db.session.get(Order, picked["order_id"]).status == OrderStatus.PARTIALLY_SHIPPED
+        pool = outbound.outbound_pool(db.session, floor.warehouse_id)
+    assert sum(p.orders for p in pool) == 1  # the cup is picked again in the next wave
+    assert unreconciled(app, floor.warehouse_id) == {}

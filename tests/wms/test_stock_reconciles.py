@@ -27,7 +27,7 @@ from tests.factories import make_user
 from tests.orders.order_helpers import place_paid, shopper_with_address
 from tests.wms.flow_helpers import Floor, platform_floor, unreconciled
 
-STEPS = ("order", "order", "release", "pick", "pick", "short", "pack", "cancel", "putaway")
+STEPS = ("order", "order", "release", "pick", "pick", "short", "pack", "missing", "cancel", "putaway")
 ACTOR = OrderActor(None, "warehouse")
 
 
@@ -88,6 +88,26 @@ def _pack(floor: Floor, packer_id: int) -> None:
         return
 
 
+def _missing(floor: Floor, packer_id: int, data) -> None:
+    """Check part of a parcel, then a supervisor writes the rest off (refused when it would oversell)."""
+    warehouse = db.session.get(Warehouse, floor.warehouse_id)
+    for ready in packing.ready_to_pack(db.session, floor.warehouse_id):
+        try:
+            parcel = packing.open_parcel(db.session, warehouse, ready.number, packer_id=packer_id)
+        except packing.NothingPicked:
+            continue
+        if parcel.status != ParcelStatus.CHECKING:
+            continue
+        line = db.session.scalars(select(ParcelLine).where(ParcelLine.parcel_id == parcel.id)).first()
+        if line.left > 1:
+            code = db.session.get(Sku, line.sku_id).code
+            quantity = data.draw(st.integers(1, line.left - 1))
+            packing.check_item(db.session, parcel, code, quantity=quantity, token=f"m{line.id}")
+        with contextlib.suppress(DomainError), db.session.begin_nested():  # a refusal changes nothing
+            packing.report_missing(db.session, parcel, actor_id=None)
+        return
+
+
 def _cancel(floor: Floor, data) -> None:
     orders = db.session.scalars(
         select(Order).where(Order.tenant_id == floor.shop_id, Order.status == OrderStatus.AWAITING_SHIPMENT)
@@ -139,6 +159,7 @@ def test_on_hand_stock_always_matches_the_bins_tasks_and_ledger(app, data):
                     "pick": lambda: _pick(picker.id, short=False, data=data),
                     "short": lambda: _pick(picker.id, short=True, data=data),
                     "pack": lambda: _pack(floor, picker.id),
+                    "missing": lambda: _missing(floor, picker.id, data),
                     "cancel": lambda: _cancel(floor, data),
                     "putaway": lambda: _put_away(floor),
                 }[step]()

@@ -242,6 +242,19 @@ def pack_ship(parcel_id: int):
     return leave(url_for("wms.pack_parcel", parcel_id=parcel.id))
 
 
+@bp.post("/pack/<int:parcel_id>/missing")
+@requires("wms.adjust")
+def pack_missing(parcel_id: int):
+    parcel = _parcel(parcel_id)
+    return _step(
+        parcel,
+        lambda: packing.report_missing(db.session, parcel, actor_id=current_user.id),
+        _(
+            "The missing units are written off. Weigh what was checked; the rest of the order will be picked again."
+        ),
+    )
+
+
 @bp.post("/pack/<int:parcel_id>/return")
 @requires("wms.pack")
 def pack_return(parcel_id: int):
