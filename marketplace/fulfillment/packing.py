@@ -499,7 +499,9 @@ def report_missing(session: Session, parcel: Parcel, *, actor_id: int | None) ->
         session.execute(delete(WaveOrder).where(WaveOrder.order_id == order.id))
     else:
         parcel.status = ParcelStatus.CHECKED
-    kept = {line.order_line_id: (line.sku_id, line.quantity_checked) for line in lines if line.quantity_checked}
+    kept = {
+        line.order_line_id: (line.sku_id, line.quantity_checked) for line in lines if line.quantity_checked
+    }
     parcel.expected_weight_g = _expected_weight(session, kept) if kept else 0
     session.flush()
     return written_off
