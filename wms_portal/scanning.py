@@ -45,6 +45,16 @@ def matches(sku: Sku, scanned: str) -> bool:
     return value in {(sku.barcode or "").upper(), sku.code.upper()}
 
 
+def add_scan(key: str, sku_id: int, quantity: int, damaged: bool) -> None:
+    """Count a scan into the Redis list at ``key`` (``q``: all units, ``d``: of them damaged), atomically."""
+    pipe = redis_connection().pipeline()
+    pipe.hincrby(key, f"q:{sku_id}", quantity)
+    if damaged:
+        pipe.hincrby(key, f"d:{sku_id}", quantity)
+    pipe.expire(key, TTL)
+    pipe.execute()
+
+
 def scan_list(key: str) -> dict[int, tuple[int, int]]:
     """{sku id: (units scanned, of them damaged)} of a scan list kept in a Redis hash."""
     raw = redis_connection().hgetall(key)

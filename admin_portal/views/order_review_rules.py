@@ -47,10 +47,7 @@ def _input(kind: ReviewRuleKind) -> oms.RuleInput:
 def _save(action, done: str):
     try:
         action()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(" ".join(_(m) for messages in exc.fields.values() for m in messages), "error")
-    except DomainError as exc:
+    except DomainError as exc:  # a ValidationFailed's text names each field's problem
         db.session.rollback()
         flash(exc.text, "error")
     else:

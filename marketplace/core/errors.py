@@ -67,5 +67,17 @@ class ValidationFailed(DomainError):
         super().__init__(message)
         self.fields = fields
 
+    @property
+    def text(self) -> str:
+        """What is wrong, field by field, as one sentence for a flash or a scan panel."""
+        try:
+            from flask_babel import gettext
+
+            said = " ".join(gettext(m) for messages in self.fields.values() for m in messages)
+        except RuntimeError:  # outside a request
+            said = " ".join(m for messages in self.fields.values() for m in messages)
+        return said or super().text
+
     def problem(self) -> dict[str, Any]:
-        return {**super().problem(), "errors": self.fields}
+        """The problem's title stays the generic sentence; the fields' messages are in ``errors``."""
+        return {**super().problem(), "title": super().text, "errors": self.fields}

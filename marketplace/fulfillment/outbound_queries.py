@@ -3,12 +3,14 @@ in progress, a parcel's checklist."""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import Sku
 from marketplace.fulfillment.models import Bin, PickStatus, PickTask, Wave, WaveOrder
-from marketplace.fulfillment.pack_models import Parcel, ParcelLine
+from marketplace.fulfillment.pack_models import Parcel, ParcelLine, ParcelStatus
 from marketplace.orders.models import Order, OrderLine
 
 
@@ -66,6 +68,49 @@ def current_task(session: Session, picker_id: int) -> PickTask | None:
         .order_by(PickTask.sequence, PickTask.id)
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class ReadyOrder:
+    order_id: int
+    number: str
+    wave_number: int
+    parcel_id: int | None
+    parcel_status: ParcelStatus | None
+
+
+def _ready(warehouse_id: int):
+    """Orders of the warehouse's waves with nothing left to pick and no shipped or returned parcel."""
+    open_tasks = (
+        select(PickTask.id)
+        .where(
+            PickTask.order_id == WaveOrder.order_id,
+            PickTask.wave_id == WaveOrder.wave_id,
+            PickTask.status.in_([PickStatus.OPEN, PickStatus.CLAIMED]),
+        )
+        .exists()
+    )
+    return (
+        select(Order.id, Order.number, Wave.number, Parcel.id, Parcel.status)
+        .join(WaveOrder, WaveOrder.order_id == Order.id)
+        .join(Wave, Wave.id == WaveOrder.wave_id)
+        .outerjoin(Parcel, (Parcel.order_id == Order.id) & (Parcel.wave_id == Wave.id))
+        .where(
+            Wave.warehouse_id == warehouse_id,
+            ~open_tasks,
+            or_(Parcel.id.is_(None), Parcel.status.notin_([ParcelStatus.SHIPPED, ParcelStatus.RETURNED])),
+        )
+    )
+
+
+def ready_to_pack(session: Session, warehouse_id: int, *, limit: int = 50) -> list[ReadyOrder]:
+    """The orders waiting at the pack station, oldest wave first."""
+    rows = session.execute(_ready(warehouse_id).order_by(Wave.number, Order.paid_at, Order.id).limit(limit))
+    return [ReadyOrder(*row) for row in rows]
+
+
+def ready_count(session: Session, warehouse_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(_ready(warehouse_id).subquery()))
 
 
 def checklist(session: Session, parcel: Parcel) -> list[tuple[ParcelLine, OrderLine, Sku]]:

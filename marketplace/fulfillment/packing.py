@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from marketplace.catalog.models import Sku
 from marketplace.core.audit import record
 from marketplace.core.db import utcnow
-from marketplace.core.errors import N_, DomainError, NotFound
+from marketplace.core.errors import N_, DomainError
 from marketplace.fulfillment.models import PickStatus, PickTask, PutawayStatus, PutawayTask, Wave, WaveOrder
 from marketplace.fulfillment.pack_models import BoxType, Parcel, ParcelLine, ParcelStatus
 from marketplace.inventory import services as inventory
@@ -154,13 +154,6 @@ def _expected(session: Session, parcel: Parcel) -> str:
         .order_by(ParcelLine.id)
     ).all()
     return ", ".join(f"{n} × {code}" for code, n in left) or "—"
-
-
-def get_parcel(session: Session, parcel_id: int) -> Parcel:
-    parcel = session.get(Parcel, parcel_id)
-    if parcel is None:
-        raise NotFound()
-    return parcel
 
 
 def _wave_of(session: Session, warehouse: Warehouse, order: Order | None, scanned: str) -> Wave:
@@ -505,51 +498,3 @@ def report_missing(session: Session, parcel: Parcel, *, actor_id: int | None) ->
     parcel.expected_weight_g = _expected_weight(session, kept) if kept else 0
     session.flush()
     return written_off
-
-
-@dataclass(frozen=True)
-class ReadyOrder:
-    order_id: int
-    number: str
-    wave_number: int
-    parcel_id: int | None
-    parcel_status: ParcelStatus | None
-
-
-def ready_to_pack(session: Session, warehouse_id: int, *, limit: int = 50) -> list[ReadyOrder]:
-    """Orders of the warehouse's waves with nothing left to pick and no shipped parcel, oldest wave first."""
-    open_tasks = (
-        select(PickTask.id)
-        .where(
-            PickTask.order_id == WaveOrder.order_id,
-            PickTask.wave_id == WaveOrder.wave_id,
-            PickTask.status.in_([PickStatus.OPEN, PickStatus.CLAIMED]),
-        )
-        .exists()
-    )
-    rows = session.execute(
-        select(Order.id, Order.number, Wave.number, Parcel.id, Parcel.status)
-        .join(WaveOrder, WaveOrder.order_id == Order.id)
-        .join(Wave, Wave.id == WaveOrder.wave_id)
-        .outerjoin(Parcel, (Parcel.order_id == Order.id) & (Parcel.wave_id == Wave.id))
-        .where(
-            Wave.warehouse_id == warehouse_id,
-            ~open_tasks,
-            or_(Parcel.id.is_(None), Parcel.status.notin_([ParcelStatus.SHIPPED, ParcelStatus.RETURNED])),
-        )
-        .order_by(Wave.number, Order.paid_at, Order.id)
-        .limit(limit)
-    ).all()
-    return [ReadyOrder(*row) for row in rows]
-
-
-def shipped_today(session: Session, warehouse_id: int, since: datetime) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Parcel)
-        .where(
-            Parcel.warehouse_id == warehouse_id,
-            Parcel.status == ParcelStatus.SHIPPED,
-            Parcel.shipped_at >= since,
-        )
-    )

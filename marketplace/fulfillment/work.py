@@ -8,11 +8,9 @@ from sqlalchemy.orm import Session
 from marketplace.fulfillment.count_models import CountStatus, CycleCount
 from marketplace.fulfillment.models import PickStatus, PickTask, PutawayStatus, PutawayTask
 from marketplace.fulfillment.outbound import outbound_pool
-from marketplace.fulfillment.packing import ready_to_pack
+from marketplace.fulfillment.outbound_queries import ready_count
 from marketplace.fulfillment.queries import platform_warehouses
 from marketplace.fulfillment.transfer_models import Transfer, TransferStatus
-
-READY_SHOWN = 1000  # past this many orders ready to pack the tile says "1000"
 
 
 def work_counts(session: Session) -> dict[str, int]:
@@ -29,7 +27,7 @@ def work_counts(session: Session) -> dict[str, int]:
             .where(PickTask.status.in_([PickStatus.OPEN, PickStatus.CLAIMED]))
         ),
         "pool": sum(pool.orders for w in warehouses for pool in outbound_pool(session, w)),
-        "pack": sum(len(ready_to_pack(session, w, limit=READY_SHOWN)) for w in warehouses),
+        "pack": sum(ready_count(session, w) for w in warehouses),
         "transfers": session.scalar(
             select(func.count())
             .select_from(Transfer)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.errors import DomainError
 from marketplace.core.pagination import parse_cursor
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
@@ -116,10 +116,7 @@ def _change(sku_id: int, change, done: str):
     error = None
     try:
         change(warehouse_id)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        error = " ".join(_(m) for messages in exc.fields.values() for m in messages) or exc.text
-    except DomainError as exc:
+    except DomainError as exc:  # a ValidationFailed's text names each field's problem
         db.session.rollback()
         error = exc.text
     else:

@@ -15,7 +15,7 @@ from marketplace.catalog.models import Sku
 from marketplace.core.audit import SYSTEM, acting_as
 from marketplace.core.errors import DomainError
 from marketplace.extensions import db
-from marketplace.fulfillment import outbound, packing, putaway
+from marketplace.fulfillment import outbound, outbound_queries, packing, putaway
 from marketplace.fulfillment.models import Bin, PickTask, PutawayStatus, PutawayTask
 from marketplace.fulfillment.pack_models import Parcel, ParcelLine, ParcelStatus
 from marketplace.identity.models import UserKind
@@ -68,7 +68,7 @@ def _pick(picker_id: int, *, short: bool, data) -> None:
 
 def _pack(floor: Floor, packer_id: int) -> None:
     warehouse = db.session.get(Warehouse, floor.warehouse_id)
-    for ready in packing.ready_to_pack(db.session, floor.warehouse_id):
+    for ready in outbound_queries.ready_to_pack(db.session, floor.warehouse_id):
         try:
             parcel = packing.open_parcel(db.session, warehouse, ready.number, packer_id=packer_id)
         except packing.NothingPicked:
@@ -91,7 +91,7 @@ def _pack(floor: Floor, packer_id: int) -> None:
 def _missing(floor: Floor, packer_id: int, data) -> None:
     """Check part of a parcel, then a supervisor writes the rest off (refused when it would oversell)."""
     warehouse = db.session.get(Warehouse, floor.warehouse_id)
-    for ready in packing.ready_to_pack(db.session, floor.warehouse_id):
+    for ready in outbound_queries.ready_to_pack(db.session, floor.warehouse_id):
         try:
             parcel = packing.open_parcel(db.session, warehouse, ready.number, packer_id=packer_id)
         except packing.NothingPicked:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.catalog.models import Sku
-from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.errors import DomainError
 from marketplace.core.permissions import requires
 from marketplace.extensions import db, htmx
 from marketplace.fulfillment import counts, queries
@@ -24,6 +24,7 @@ from marketplace.fulfillment.putaway import UnknownBin
 from marketplace.inventory.models import MAX_UNITS
 from wms_portal import bp
 from wms_portal.scanning import new_token
+from wms_portal.warehouse_choice import chosen_warehouse
 
 STATUSES = {
     CountStatus.OPEN: _l("Counting"),
@@ -32,25 +33,6 @@ STATUSES = {
 }
 SCOPES = {CountScope.BINS: _l("Bins"), CountScope.ZONE: _l("Zone"), CountScope.SKU: _l("SKU")}
 DECISIONS = {CountDecision.APPROVED: _l("Approved"), CountDecision.REJECTED: _l("Rejected")}
-
-
-def _warehouse(*, required: bool = True):
-    """The platform warehouse chosen with ``?warehouse=``, else the first one (None or 404 when there is none)."""
-    chosen = request.values.get("warehouse", "")
-    if chosen.isdigit():
-        return queries.platform_warehouse(db.session, int(chosen))
-    summaries = queries.platform_warehouses(db.session)
-    if not summaries:
-        if required:
-            abort(404)
-        return None
-    return summaries[0].warehouse
-
-
-def _error_text(exc: DomainError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return " ".join(_(m) for messages in exc.fields.values() for m in messages)
-    return exc.text
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -63,7 +45,7 @@ def _ids(values: list[str]) -> list[int]:
 @bp.get("/counts")
 @requires("wms.adjust")
 def counts_desk():
-    warehouse = _warehouse(required=False)
+    warehouse = chosen_warehouse(required=False)
     if warehouse is None:
         return render_template("wms/counts/desk.html", warehouse=None)
     return render_template(
@@ -86,7 +68,7 @@ def _sku_for_count(warehouse_id: int, scanned: str) -> int | None:
 @bp.post("/counts")
 @requires("wms.adjust")
 def counts_create():
-    warehouse = _warehouse()
+    warehouse = chosen_warehouse()
     form = request.form
     try:
         scope = CountScope(form.get("scope", ""))
@@ -106,7 +88,7 @@ def counts_create():
         )
     except DomainError as exc:
         db.session.rollback()
-        flash(_error_text(exc), "error")
+        flash(exc.text, "error")
         return redirect(url_for("wms.counts_desk", warehouse=warehouse.id))
     db.session.commit()
     flash(_("Count %(number)s created: the counters can start.", number=count.number), "success")
@@ -142,7 +124,7 @@ def counts_decide(count_id: int, line_id: int):
         )
     except DomainError as exc:
         db.session.rollback()
-        flash(_error_text(exc), "error")
+        flash(exc.text, "error")
         return redirect(url_for("wms.counts_review", count_id=count_id))
     db.session.commit()
     flash(_("Variance approved: stock adjusted.") if approve else _("Variance rejected."), "success")
@@ -152,14 +134,14 @@ def counts_decide(count_id: int, line_id: int):
 @bp.get("/counts/adjust")
 @requires("wms.adjust")
 def counts_adjust():
-    warehouse = _warehouse(required=False)
+    warehouse = chosen_warehouse(required=False)
     return render_template("wms/counts/adjust.html", warehouse=warehouse, form={}, error=None)
 
 
 @bp.post("/counts/adjust")
 @requires("wms.adjust")
 def counts_adjust_post():
-    warehouse = _warehouse()
+    warehouse = chosen_warehouse()
     form = request.form
     delta_text = form.get("delta", "").strip()
     try:
@@ -179,7 +161,7 @@ def counts_adjust_post():
     except DomainError as exc:
         db.session.rollback()
         return render_template(
-            "wms/counts/adjust.html", warehouse=warehouse, form=form, error=_error_text(exc)
+            "wms/counts/adjust.html", warehouse=warehouse, form=form, error=exc.text
         ), exc.status
     db.session.commit()
     flash(

@@ -13,8 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.catalog.models import Sku
-from marketplace.core.errors import DomainError, ValidationFailed
-from marketplace.core.jobs import redis_connection
+from marketplace.core.errors import DomainError
 from marketplace.core.permissions import requires
 from marketplace.extensions import db
 from marketplace.fulfillment import putaway
@@ -25,7 +24,7 @@ from marketplace.purchasing.models import PoKind, PoStatus, PurchaseOrder
 from marketplace.purchasing.services import APPROVE, ReceiveLine
 from wms_portal import bp
 from wms_portal.scanning import (
-    TTL,
+    add_scan,
     claim_scan,
     drop,
     give_back,
@@ -159,13 +158,7 @@ def handheld_receive_scan():
         return _receive_panel(po, ok=False, message=message, status=409)
     if not claim_scan(token):
         return _receive_panel(po, ok=True, message=_("Already counted."))
-    key = _draft_key(po.id)
-    pipe = redis_connection().pipeline()
-    pipe.hincrby(key, f"q:{row['sku'].id}", quantity)
-    if damaged:
-        pipe.hincrby(key, f"d:{row['sku'].id}", quantity)
-    pipe.expire(key, TTL)
-    pipe.execute()
+    add_scan(_draft_key(po.id), row["sku"].id, quantity, damaged)
     if damaged:
         message = _("%(sku)s: %(count)s damaged.", sku=row["sku"].code, count=quantity)
     else:
@@ -191,11 +184,7 @@ def handheld_receive_book():
     except DomainError as exc:
         db.session.rollback()
         give_back(booking, key)
-        if isinstance(exc, ValidationFailed):
-            message = " ".join(_(m) for messages in exc.fields.values() for m in messages)
-        else:
-            message = exc.text
-        return _receive_panel(db.session.get(PurchaseOrder, po.id), ok=False, message=message, status=422)
+        return _receive_panel(db.session.get(PurchaseOrder, po.id), ok=False, message=exc.text, status=422)
     db.session.commit()
     drop(booking)
     session.pop("wms_receive_po", None)

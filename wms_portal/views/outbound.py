@@ -16,21 +16,9 @@ from marketplace.extensions import db
 from marketplace.fulfillment import outbound, outbound_queries, queries
 from marketplace.fulfillment.models import PickStatus, Wave
 from wms_portal import bp
+from wms_portal.warehouse_choice import chosen_warehouse
 
 WAVES_SHOWN = 50
-
-
-def chosen_warehouse(*, required: bool = True):
-    """The platform warehouse chosen with ``?warehouse=``, else the first one (None or 404 when there is none)."""
-    chosen = request.values.get("warehouse", "")
-    if chosen.isdigit():
-        return queries.platform_warehouse(db.session, int(chosen))
-    summaries = queries.platform_warehouses(db.session)
-    if not summaries:
-        if required:
-            abort(404)
-        return None
-    return summaries[0].warehouse
 
 
 def _wave(wave_id: int) -> Wave:

@@ -28,7 +28,7 @@ from marketplace.orders.drafts import OrderActor
 from marketplace.orders.models import Order
 from wms_portal import bp
 from wms_portal.scanning import leave, new_token
-from wms_portal.views.outbound import chosen_warehouse
+from wms_portal.warehouse_choice import chosen_warehouse
 
 OTHER_CARRIER = "other"
 
@@ -53,7 +53,7 @@ def _checklist(parcel: Parcel):
 @requires("wms.pack")
 def pack():
     warehouse = chosen_warehouse(required=False)
-    ready = packing.ready_to_pack(db.session, warehouse.id) if warehouse else []
+    ready = outbound_queries.ready_to_pack(db.session, warehouse.id) if warehouse else []
     return render_template("wms/pack/start.html", warehouse=warehouse, ready=ready, statuses=_statuses())
 
 

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.core.errors import DomainError, NotFound, ValidationFailed
-from marketplace.core.jobs import redis_connection
 from marketplace.core.permissions import requires
 from marketplace.extensions import db
 from marketplace.fulfillment import queries, returns, transfers
@@ -25,7 +24,7 @@ from marketplace.orders.models import Order
 from marketplace.purchasing import queries as purchasing_queries
 from wms_portal import bp
 from wms_portal.scanning import (
-    TTL,
+    add_scan,
     claim_scan,
     drop,
     give_back,
@@ -39,22 +38,6 @@ from wms_portal.scanning import (
 )
 
 NEW_ROWS = 8
-
-
-def _message(exc: DomainError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return " ".join(_(m) for messages in exc.fields.values() for m in messages)
-    return exc.text
-
-
-def _add(key: str, item_id: int, quantity: int, damaged: bool) -> None:
-    """Count a scan into the Redis list at ``key`` (``q``: all units, ``d``: of them damaged)."""
-    pipe = redis_connection().pipeline()
-    pipe.hincrby(key, f"q:{item_id}", quantity)
-    if damaged:
-        pipe.hincrby(key, f"d:{item_id}", quantity)
-    pipe.expire(key, TTL)
-    pipe.execute()
 
 
 # --- customer returns (handheld) -------------------------------------------------------------------------
@@ -180,7 +163,7 @@ def returns_scan():
         message = returns.ReturnTooMany(sku=row["sku"].code, left=row["left"]).text
         return _return_panel(order, warehouse_id, ok=False, message=message, status=409)
     damaged = bool(request.form.get("damaged"))
-    _add(_return_key(order.id), row["line"].id, quantity, damaged)
+    add_scan(_return_key(order.id), row["line"].id, quantity, damaged)
     if damaged:
         message = _("%(sku)s: %(count)s damaged.", sku=row["sku"].code, count=quantity)
     else:
@@ -208,7 +191,7 @@ def returns_book():
         db.session.rollback()
         give_back(booking, key)
         return _return_panel(
-            db.session.get(Order, order.id), warehouse_id, ok=False, message=_message(exc), status=422
+            db.session.get(Order, order.id), warehouse_id, ok=False, message=exc.text, status=422
         )
     db.session.commit()
     drop(booking)
@@ -320,7 +303,7 @@ def transfer_new():
         )  # fmt: skip
     except DomainError as exc:
         db.session.rollback()
-        return _form_page(errors=[_message(exc)], status=422)
+        return _form_page(errors=[exc.text], status=422)
     db.session.commit()
     flash(_("Transfer %(number)s saved as a draft.", number=transfer.number), "success")
     return redirect(url_for("wms.transfer_detail", transfer_id=transfer.id))
@@ -345,7 +328,7 @@ def _step(transfer_id: int, action, done: str):
         transfer = action(db.session, transfer_id)
     except DomainError as exc:
         db.session.rollback()
-        flash(_message(exc), "error")
+        flash(exc.text, "error")
         return redirect(url_for("wms.transfer_detail", transfer_id=transfer_id))
     db.session.commit()
     flash(done % {"number": transfer.number}, "success")
@@ -471,7 +454,7 @@ def transfer_receive_scan():
         release_scan(token)
         message = transfers.OverReceipt(sku=row["sku"].code).text
         return _transfer_panel(transfer, ok=False, message=message, status=409)
-    _add(_transfer_key(transfer.id), row["sku"].id, quantity, False)
+    add_scan(_transfer_key(transfer.id), row["sku"].id, quantity, False)
     return _transfer_panel(
         transfer, ok=True, message=_("%(sku)s: +%(count)s.", sku=row["sku"].code, count=quantity)
     )
@@ -496,9 +479,7 @@ def transfer_receive_book():
     except DomainError as exc:
         db.session.rollback()
         give_back(booking, key)
-        return _transfer_panel(
-            db.session.get(Transfer, transfer.id), ok=False, message=_message(exc), status=422
-        )
+        return _transfer_panel(db.session.get(Transfer, transfer.id), ok=False, message=exc.text, status=422)
     db.session.commit()
     drop(booking)
     session.pop("wms_transfer", None)
